@@ -1,0 +1,66 @@
+# Wirehouse: `make run` runs the nightly job once, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+export WIREHOUSE_HOME := $(abspath $(or $(WIREHOUSE_HOME),data))
+export WIREHOUSE_SOURCES := $(abspath $(or $(WIREHOUSE_SOURCES),include/sources.yml))
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+RUN_DATE ?= $(shell date -u -d yesterday +%F)
+
+# uv from PATH, else a private copy bootstrapped with pip into .tools/
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+VENV_BIN := $(CURDIR)/.venv/bin
+DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
+
+.PHONY: help setup run test lint dbt-parse clean
+
+help:
+	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
+	@echo "make test  - set up, then run ruff, pytest (unit, dbt, end-to-end DAG) and dbt's tests"
+	@echo "make clean - remove the local Airflow home, data folder and build output"
+
+$(UV):
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
+	$(VENV_BIN)/dbt parse $(DBT_FLAGS) --quiet
+	touch $@
+
+dbt-parse: dbt_project/target/manifest.json
+
+.airflow/.initialised: .venv/.synced
+	mkdir -p $(AIRFLOW_HOME)
+	$(VENV_BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	$(VENV_BIN)/airflow pools set duckdb_writer 1 "The single DuckDB writer" > /dev/null
+	touch $@
+
+setup: .venv/.synced dbt_project/target/manifest.json .airflow/.initialised
+
+run: setup
+	mkdir -p $(WIREHOUSE_HOME)
+	$(VENV_BIN)/airflow dags test news_daily $(RUN_DATE) > $(WIREHOUSE_HOME)/last-run.log 2>&1 \
+		|| (tail -n 80 $(WIREHOUSE_HOME)/last-run.log; exit 1)
+	@grep -E "DagRun Finished|state=" $(WIREHOUSE_HOME)/last-run.log | tail -n 1 || true
+	@echo "Run log: $(WIREHOUSE_HOME)/last-run.log (run date $(RUN_DATE))"
+	$(VENV_BIN)/wirehouse summary
+
+lint: .venv/.synced
+	$(VENV_BIN)/ruff check .
+	$(VENV_BIN)/ruff format --check .
+
+test: setup lint
+	$(VENV_BIN)/pytest
+
+clean:
+	rm -rf .airflow data dbt_project/target dbt_project/logs

@@ -1,0 +1,143 @@
+"""
+### news_daily — the nightly Wirehouse run
+
+Collects yesterday's news from every source in `$WIREHOUSE_SOURCES` and refreshes the
+warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
+
+1. **list_sources** validates the sources file (a bad file fails here, naming the field).
+2. **discover** (mapped, one per source) reads feeds, sitemaps, URL lists and saved files.
+3. **collect** (mapped, one per source) fetches politely, extracts and normalises each page;
+   every URL becomes a fetch row with its outcome, failures included.
+4. **land** rewrites the run date's Parquet partitions under `landing/`.
+5. **load** replaces the run date in the DuckDB `landing` schema (pool `duckdb_writer`).
+6. **dbt** builds staging → intermediate → marts through cosmos, one task per model
+   (same pool: DuckDB has a single writer).
+7. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
+
+Every task works on the run's logical date only (`run_date`), so any task, or the whole
+day, can be re-run and gives the same rows.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import dag, get_current_context, task
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+)
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+DBT_PROJECT_DIR = Path(
+    os.environ.get("WIREHOUSE_DBT_PROJECT_DIR")
+    or Path(__file__).resolve().parents[1] / "dbt_project"
+)
+WRITER_POOL = "duckdb_writer"
+
+
+def _run_date() -> str:
+    """The partition this run works on: its logical date, or for a run triggered without
+    one, the day it was scheduled to run after (never the wall clock)."""
+    context = get_current_context()
+    logical = context.get("logical_date")
+    if logical is not None:
+        return logical.date().isoformat()
+    return context["dag_run"].run_after.date().isoformat()
+
+
+def _settings():
+    from wirehouse.config import load_settings
+
+    return load_settings()
+
+
+@dag(
+    dag_id="news_daily",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "wirehouse", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    tags=["wirehouse", "news", "nightly"],
+    doc_md=__doc__,
+)
+def news_daily() -> None:
+    @task
+    def list_sources() -> list[dict[str, Any]]:
+        """Validate the sources file and hand each source to the mapped tasks."""
+        from wirehouse import pipeline
+
+        return pipeline.list_sources(_settings())
+
+    @task(map_index_template="{{ source_id }}")
+    def discover(source: dict[str, Any]) -> dict[str, Any]:
+        """Find candidate article URLs of one source."""
+        from wirehouse import pipeline
+
+        get_current_context()["source_id"] = source["id"]  # type: ignore[typeddict-unknown-key]
+        return pipeline.discover(source, _run_date(), _settings())
+
+    @task(map_index_template="{{ source_id }}")
+    def collect(discovery: dict[str, Any]) -> dict[str, Any]:
+        """Fetch, extract and normalise one source's candidates."""
+        from wirehouse import pipeline
+
+        get_current_context()["source_id"] = discovery["source_id"]  # type: ignore[typeddict-unknown-key]
+        return pipeline.collect(discovery, _settings())
+
+    @task
+    def land(sources: list[dict[str, Any]], collected: list[dict[str, Any]]) -> dict[str, str]:
+        """Rewrite the run date's landing partitions from all sources' outputs."""
+        from wirehouse import pipeline
+
+        return pipeline.land_run(_run_date(), sources, list(collected), _settings())
+
+    @task(pool=WRITER_POOL)
+    def load(landed: dict[str, str]) -> dict[str, int]:
+        """Replace the run date in the warehouse's landing schema."""
+        from wirehouse import pipeline
+
+        return pipeline.load_run(_run_date(), _settings())
+
+    @task(pool=WRITER_POOL)
+    def publish() -> dict[str, object]:
+        """Refresh the read-only copy and Parquet export for analysts and BI."""
+        from wirehouse import pipeline
+
+        return pipeline.publish_run(_settings())
+
+    dbt_models = DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR,
+            manifest_path=DBT_PROJECT_DIR / "target" / "manifest.json",
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="wirehouse",
+            target_name="dev",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+        ),
+        operator_args={"pool": WRITER_POOL, "install_deps": False},
+    )
+
+    sources = list_sources()
+    discovered = discover.expand(source=sources)
+    collected = collect.expand(discovery=discovered)
+    loaded = load(land(sources, collected))
+    loaded >> dbt_models >> publish()
+
+
+news_daily()

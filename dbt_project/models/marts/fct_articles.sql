@@ -1,0 +1,33 @@
+with
+
+articles as (
+
+    select * from {{ ref('int_articles_clustered') }}
+
+),
+
+final as (
+
+    select
+        article_id,
+        source_id,
+        story_id,
+        url,
+        canonical_url,
+        title,
+        published_at,
+        language,
+        word_count,
+        body,
+        authors,
+        description,
+        site_name,
+        content_hash,
+        first_seen_at,
+        last_seen_at
+
+    from articles
+
+)
+
+select * from final

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'articles') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(article_id as varchar) as article_id,
+        cast(source_id as varchar) as source_id,
+        cast(fetch_id as varchar) as fetch_id,
+
+        -- partition
+        cast(run_date as date) as run_date,
+
+        -- attributes
+        cast(url as varchar) as url,
+        cast(canonical_url as varchar) as canonical_url,
+        cast(title as varchar) as title,
+        cast(authors as varchar[]) as authors,
+        cast(description as varchar) as description,
+        cast(site_name as varchar) as site_name,
+        cast(language as varchar) as language,
+        cast(body as varchar) as body,
+        cast(content_hash as varchar) as content_hash,
+
+        -- numerics
+        cast(word_count as integer) as word_count,
+
+        -- timestamps (utc)
+        cast(published_at as timestamptz) as published_at,
+        cast(fetched_at as timestamptz) as fetched_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,40 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'fetches') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(fetch_id as varchar) as fetch_id,
+        cast(source_id as varchar) as source_id,
+
+        -- partition
+        cast(run_date as date) as run_date,
+
+        -- attributes
+        cast(url as varchar) as url,
+        cast(final_url as varchar) as final_url,
+        cast(url_kind as varchar) as url_kind,
+        cast(outcome as varchar) as outcome,
+        cast(http_status as integer) as http_status,
+        cast(error as varchar) as error,
+        cast(content_type as varchar) as content_type,
+
+        -- numerics
+        cast(bytes as bigint) as bytes,
+        cast(elapsed_ms as integer) as elapsed_ms,
+        cast(attempts as integer) as attempts,
+
+        -- timestamps (utc)
+        cast(fetched_at as timestamptz) as fetched_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,98 @@
+"""The `wirehouse` command: inspect and debug without running Airflow.
+
+- `wirehouse sources validate [FILE]` checks a sources file and lists its sources.
+- `wirehouse extract FILE [FILE ...] [--url URL]` prints one JSON record per saved page.
+- `wirehouse summary` prints where the warehouse is, each mart's row count and a query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wirehouse.config import load_settings
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from wirehouse.sources import SourcesError, load_sources
+
+    path = Path(args.file) if args.file else load_settings().sources_file
+    try:
+        sources = load_sources(path)
+    except SourcesError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    for src in sources:
+        kinds = [k for k in ("feeds", "sitemaps", "urls", "files") if getattr(src, k)]
+        print(f"{src.id}\t{src.name}\t{src.domain}\t{','.join(kinds)}")
+    print(f"{path}: {len(sources)} sources OK")
+    return 0
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from wirehouse.extract import ExtractionEmpty, extract_article
+    from wirehouse.fetch import decode_html
+
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        url = args.url or path.resolve().as_uri()
+        try:
+            record = extract_article(decode_html(path.read_bytes(), None), url, trust_any_site=True)
+        except (OSError, ExtractionEmpty) as exc:
+            print(json.dumps({"file": name, "error": str(exc)}))
+            status = 1
+            continue
+        data = dict(record.__dict__)
+        data["published_at"] = record.published_at.isoformat() if record.published_at else None
+        print(json.dumps({"file": name, **data}, ensure_ascii=False))
+    return status
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from wirehouse.publish import mart_counts
+
+    settings = load_settings()
+    warehouse = settings.warehouse
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse} yet: run `make run`", file=sys.stderr)
+        return 1
+    print(f"Warehouse: {warehouse}")
+    print(f"Read-only copy for BI and analysts: {settings.published_dir / 'wirehouse.duckdb'}")
+    for name, count in mart_counts(warehouse).items():
+        print(f"  marts.{name:<20} {count:>8} rows")
+    print("Try:")
+    print(
+        f'  duckdb {warehouse} -c "select headline, article_count, source_count '
+        'from marts.dim_stories order by article_count desc limit 10"'
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wirehouse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sources = sub.add_parser("sources", help="work with the sources file")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True)
+    validate = sources_sub.add_parser("validate", help="validate a sources file")
+    validate.add_argument("file", nargs="?", help="default: $WIREHOUSE_SOURCES")
+    validate.set_defaults(func=_cmd_validate)
+    extract = sub.add_parser("extract", help="extract saved HTML pages to JSON lines")
+    extract.add_argument("files", nargs="+")
+    extract.add_argument("--url", help="the URL the page was fetched from")
+    extract.set_defaults(func=_cmd_extract)
+    summary = sub.add_parser("summary", help="print the warehouse location and mart counts")
+    summary.set_defaults(func=_cmd_summary)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Runtime settings, read from the environment.
+
+Everything that differs between a laptop, CI and the production compose stack is an
+environment variable, so the DAG file and the package stay identical everywhere.
+Paths are made absolute here because dbt (through cosmos) runs from a temporary copy
+of the project, where a relative path would point somewhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from wirehouse import __version__
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+INCLUDE_DIR = PACKAGE_DIR.parent
+PROJECT_DIR = INCLUDE_DIR.parent
+DEFAULT_SOURCES = INCLUDE_DIR / "sources.yml"
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+DEFAULT_USER_AGENT = f"Wirehouse/{__version__} (+https://github.com/wirehouse-news/wirehouse)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the warehouse lives and how the collector identifies itself."""
+
+    home: Path
+    sources_file: Path
+    user_agent: str = DEFAULT_USER_AGENT
+
+    @property
+    def warehouse(self) -> Path:
+        """The single DuckDB file; only the loader and dbt write it."""
+        return self.home / "wirehouse.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        """Parquet partitions, one folder per table and run date."""
+        return self.home / "landing"
+
+    @property
+    def work_dir(self) -> Path:
+        """Per-task scratch output that `land` consolidates into the landing zone."""
+        return self.home / "work"
+
+    @property
+    def published_dir(self) -> Path:
+        """Read-only copies for analysts and BI, so readers never lock the nightly writer."""
+        return self.home / "published"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from `WIREHOUSE_HOME`, `WIREHOUSE_SOURCES` and `WIREHOUSE_USER_AGENT`."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("WIREHOUSE_HOME") or "data").expanduser().resolve()
+    sources = Path(env.get("WIREHOUSE_SOURCES") or DEFAULT_SOURCES).expanduser().resolve()
+    user_agent = env.get("WIREHOUSE_USER_AGENT") or DEFAULT_USER_AGENT
+    return Settings(home=home, sources_file=sources, user_agent=user_agent)

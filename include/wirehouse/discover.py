@@ -1,0 +1,212 @@
+"""Discovery: turn a source's feeds, sitemaps, URL lists and saved files into candidate
+article URLs.
+
+Parsing is pure (bytes in, candidates out) so it is tested without a network; the I/O of
+fetching feeds and reading files happens in :func:`discover_source` at the edge. A feed
+that cannot be fetched or parsed is recorded as a fetch row with its reason and discovery
+carries on with the source's other entry points.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import feedparser
+from lxml import etree
+
+from wirehouse.fetch import Fetcher, FetchResult
+from wirehouse.sources import Source
+from wirehouse.urls import canonicalize_url
+
+MAX_SITEMAP_DEPTH = 3
+MAX_DECOMPRESSED = 50 * 1024 * 1024
+HTML_SUFFIXES = (".html", ".htm")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A URL (or saved page) to collect, with how it was found."""
+
+    url: str
+    via: str  # feed | sitemap | url | file | warc
+    lastmod: str | None = None
+    path: str | None = None
+    offset: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class DiscoveryParseError(ValueError):
+    """A feed or sitemap body could not be understood."""
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Candidate]:
+    """Article links of an RSS/Atom feed, in feed order, with their dates."""
+    parsed = feedparser.parse(body)
+    if parsed.bozo and not parsed.entries:
+        raise DiscoveryParseError(f"not a feed: {parsed.get('bozo_exception')!r}")
+    out = []
+    for entry in parsed.entries:
+        link = entry.get("link")
+        if not link:
+            continue
+        date = entry.get("published") or entry.get("updated")
+        out.append(Candidate(url=canonicalize_url(link, base_url), via="feed", lastmod=date))
+    return out
+
+
+def _maybe_gunzip(body: bytes) -> bytes:
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as fh:
+        data = fh.read(MAX_DECOMPRESSED + 1)
+    if len(data) > MAX_DECOMPRESSED:
+        raise DiscoveryParseError("gzipped sitemap decompresses beyond the size cap")
+    return data
+
+
+def parse_sitemap(body: bytes, base_url: str) -> tuple[list[Candidate], list[str]]:
+    """URLs and nested sitemap URLs of a sitemap or sitemap index (gzipped or not)."""
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+        root = etree.fromstring(_maybe_gunzip(body), parser=parser)
+    except (etree.XMLSyntaxError, OSError, EOFError) as exc:
+        raise DiscoveryParseError(f"not a sitemap: {exc}") from exc
+    tag = etree.QName(root).localname
+    if tag not in ("urlset", "sitemapindex"):
+        raise DiscoveryParseError(f"not a sitemap: root element <{tag}>")
+    urls: list[Candidate] = []
+    children: list[str] = []
+    for node in root:
+        if not isinstance(node.tag, str):
+            continue
+        loc = lastmod = None
+        for child in node.iter():
+            if not isinstance(child.tag, str):
+                continue
+            name = etree.QName(child).localname
+            if name == "loc" and child.text:
+                loc = child.text.strip()
+            elif name in ("lastmod", "publication_date") and child.text and not lastmod:
+                lastmod = child.text.strip()
+        if not loc:
+            continue
+        if tag == "sitemapindex":
+            children.append(canonicalize_url(loc, base_url))
+        else:
+            urls.append(
+                Candidate(url=canonicalize_url(loc, base_url), via="sitemap", lastmod=lastmod)
+            )
+    return urls, children
+
+
+def expand_file_patterns(patterns: tuple[str, ...], base_dir: str) -> list[Path]:
+    """Files matched by the source's globs, relative globs resolved from the sources file."""
+    found: dict[str, Path] = {}
+    for pattern in patterns:
+        full = pattern if Path(pattern).is_absolute() else str(Path(base_dir) / pattern)
+        for name in sorted(glob.glob(full, recursive=True)):
+            path = Path(name)
+            if path.is_file():
+                found.setdefault(str(path.resolve()), path.resolve())
+    return list(found.values())
+
+
+def iter_warc_responses(path: Path) -> Iterator[Candidate]:
+    """Response records of a WARC file, each a candidate keyed by its target URI."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as fh:
+        records = ArchiveIterator(fh)
+        for record in records:
+            if record.rec_type != "response":
+                continue
+            uri = record.rec_headers.get_header("WARC-Target-URI")
+            if not uri:
+                continue
+            yield Candidate(
+                url=canonicalize_url(uri),
+                via="warc",
+                lastmod=record.rec_headers.get_header("WARC-Date"),
+                path=str(path),
+                offset=records.get_record_offset(),
+            )
+
+
+def discover_files(source: Source) -> tuple[list[Candidate], list[FetchResult]]:
+    """Saved HTML pages and WARC response records named by the source's `files` globs."""
+    candidates: list[Candidate] = []
+    failures: list[FetchResult] = []
+    for path in expand_file_patterns(source.files, source.base_dir):
+        name = path.name.lower()
+        if name.endswith(HTML_SUFFIXES):
+            candidates.append(Candidate(url=path.as_uri(), via="file", path=str(path)))
+        elif name.endswith(WARC_SUFFIXES):
+            try:
+                candidates.extend(iter_warc_responses(path))
+            except Exception as exc:  # a corrupt archive must not stop the source
+                failures.append(
+                    FetchResult(url=path.as_uri(), outcome="file_error", error=f"WARC: {exc!r}")
+                )
+    for pattern in source.files:
+        if not expand_file_patterns((pattern,), source.base_dir):
+            failures.append(
+                FetchResult(url=pattern, outcome="file_error", error="pattern matched no files")
+            )
+    return candidates, failures
+
+
+def discover_source(
+    source: Source, fetcher: Fetcher
+) -> tuple[list[Candidate], list[tuple[str, FetchResult]]]:
+    """All candidates of a source, in discovery order, plus one (url_kind, FetchResult) per
+    feed, sitemap or file pattern attempted. Deduplication and the `max_urls` cap are the
+    collector's job, so that every skipped URL still gets its row."""
+    candidates: list[Candidate] = []
+    attempts: list[tuple[str, FetchResult]] = []
+
+    for feed_url in source.feeds:
+        result = fetcher.fetch(feed_url)
+        if result.ok:
+            try:
+                candidates.extend(parse_feed(result.body, result.final_url or feed_url))
+            except DiscoveryParseError as exc:
+                result.outcome, result.error = "parse_error", str(exc)
+        attempts.append(("feed", _without_body(result)))
+
+    queue = [(url, 0) for url in source.sitemaps]
+    visited: set[str] = set()
+    while queue:
+        sitemap_url, depth = queue.pop(0)
+        if sitemap_url in visited:
+            continue
+        visited.add(sitemap_url)
+        result = fetcher.fetch(sitemap_url)
+        if result.ok:
+            try:
+                urls, children = parse_sitemap(result.body, result.final_url or sitemap_url)
+                candidates.extend(urls)
+                if depth < MAX_SITEMAP_DEPTH:
+                    queue.extend((child, depth + 1) for child in children)
+            except DiscoveryParseError as exc:
+                result.outcome, result.error = "parse_error", str(exc)
+        attempts.append(("sitemap", _without_body(result)))
+
+    candidates.extend(Candidate(url=canonicalize_url(u), via="url") for u in source.urls)
+
+    file_candidates, file_failures = discover_files(source)
+    candidates.extend(file_candidates)
+    attempts.extend(("file", failure) for failure in file_failures)
+    return candidates, attempts
+
+
+def _without_body(result: FetchResult) -> FetchResult:
+    result.body = b""
+    return result

@@ -1,0 +1,116 @@
+"""The landing zone: Parquet files, one folder per table and run date.
+
+Landing is the contract between the Python stages and the warehouse (see
+docs/landing_contract.md). A run date's partition is always rewritten whole (written to a
+temporary folder, then swapped in), so a re-run leaves exactly one copy of the day and a
+crash never leaves a half-written partition behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TS = pa.timestamp("us", tz="UTC")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "sources": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("source_id", pa.string()),
+            ("name", pa.string()),
+            ("home_url", pa.string()),
+            ("domain", pa.string()),
+            ("feed_count", pa.int32()),
+            ("sitemap_count", pa.int32()),
+            ("url_count", pa.int32()),
+            ("file_pattern_count", pa.int32()),
+        ]
+    ),
+    "fetches": pa.schema(
+        [
+            ("fetch_id", pa.string()),
+            ("run_date", pa.date32()),
+            ("source_id", pa.string()),
+            ("url", pa.string()),
+            ("final_url", pa.string()),
+            ("url_kind", pa.string()),
+            ("outcome", pa.string()),
+            ("http_status", pa.int32()),
+            ("error", pa.string()),
+            ("content_type", pa.string()),
+            ("bytes", pa.int64()),
+            ("elapsed_ms", pa.int32()),
+            ("attempts", pa.int32()),
+            ("fetched_at", TS),
+        ]
+    ),
+    "articles": pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("run_date", pa.date32()),
+            ("source_id", pa.string()),
+            ("fetch_id", pa.string()),
+            ("url", pa.string()),
+            ("canonical_url", pa.string()),
+            ("title", pa.string()),
+            ("authors", pa.list_(pa.string())),
+            ("description", pa.string()),
+            ("site_name", pa.string()),
+            ("published_at", TS),
+            ("language", pa.string()),
+            ("word_count", pa.int32()),
+            ("body", pa.string()),
+            ("content_hash", pa.string()),
+            ("fetched_at", TS),
+        ]
+    ),
+}
+TABLES = tuple(SCHEMAS)
+
+
+def to_table(name: str, rows: Iterable[dict[str, Any]]) -> pa.Table:
+    """Rows to an Arrow table with the landing schema (missing keys become nulls)."""
+    schema = SCHEMAS[name]
+    rows = list(rows)
+    columns = {}
+    for fld in schema:
+        values = [r.get(fld.name) for r in rows]
+        if pa.types.is_date32(fld.type):
+            values = [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+        columns[fld.name] = pa.array(values, type=fld.type)
+    return pa.table(columns, schema=schema)
+
+
+def partition_dir(landing_dir: Path, table: str, run_date: str) -> Path:
+    return landing_dir / table / f"run_date={run_date}"
+
+
+def write_partition(landing_dir: Path, table: str, run_date: str, data: pa.Table) -> Path:
+    """Replace the whole partition of `table` for `run_date` atomically; returns the file."""
+    final = partition_dir(landing_dir, table, run_date)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{run_date}-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    pq.write_table(data.cast(SCHEMAS[table]), tmp / f"{table}.parquet", compression="zstd")
+    old = final.parent / f".old-{run_date}-{uuid.uuid4().hex}"
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final / f"{table}.parquet"
+
+
+def read_tables(paths: Iterable[Path], table: str) -> pa.Table:
+    """Concatenate work files of one table (written by per-source tasks)."""
+    parts = [pq.read_table(p).cast(SCHEMAS[table]) for p in paths]
+    if not parts:
+        return SCHEMAS[table].empty_table()
+    return pa.concat_tables(parts)

@@ -1,0 +1,75 @@
+"""Loading: the landing partitions of one run date into the DuckDB warehouse.
+
+This is the warehouse's only Python writer (dbt is the other, and the DAG runs both in the
+one-slot ``duckdb_writer`` pool). A run date is loaded in one transaction that first
+deletes that date's rows, so re-loading a day is idempotent and readers never see half a day.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from wirehouse.land import SCHEMAS, partition_dir
+
+SCHEMA = "landing"
+ARROW_TO_DUCKDB = {
+    pa.string(): "varchar",
+    pa.date32(): "date",
+    pa.int32(): "integer",
+    pa.int64(): "bigint",
+    pa.timestamp("us", tz="UTC"): "timestamptz",
+    pa.list_(pa.string()): "varchar[]",
+}
+
+
+def ddl(table: str) -> str:
+    """CREATE TABLE statement for a landing table, derived from its Arrow schema."""
+    cols = ", ".join(f"{f.name} {ARROW_TO_DUCKDB[f.type]}" for f in SCHEMAS[table])
+    return f"create table if not exists {SCHEMA}.{table} ({cols})"
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {SCHEMA}")
+    for table in SCHEMAS:
+        con.execute(ddl(table))
+
+
+def load_run_date(warehouse: Path, landing_dir: Path, run_date: str) -> dict[str, int]:
+    """Replace the run date's rows in every landing table; returns rows loaded per table.
+
+    A table whose partition is missing is loaded as empty for that date (its old rows for
+    the date are still removed), so the warehouse always mirrors the landing zone."""
+    counts: dict[str, int] = {}
+    con = connect(warehouse)
+    try:
+        ensure_schema(con)
+        con.execute("begin transaction")
+        for table in SCHEMAS:
+            con.execute(f"delete from {SCHEMA}.{table} where run_date = ?", [run_date])
+            path = partition_dir(landing_dir, table, run_date) / f"{table}.parquet"
+            if path.exists():
+                cols = ", ".join(f.name for f in SCHEMAS[table])
+                con.execute(
+                    f"insert into {SCHEMA}.{table} ({cols}) select {cols} from read_parquet(?)",
+                    [str(path)],
+                )
+            counts[table] = con.execute(
+                f"select count(*) from {SCHEMA}.{table} where run_date = ?", [run_date]
+            ).fetchone()[0]
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+    return counts

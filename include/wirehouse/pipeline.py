@@ -1,0 +1,179 @@
+"""Task entry points: one function per DAG task, each doing its I/O for one run date.
+
+The Airflow DAG calls these and nothing else, passing only small JSON-safe values
+(source dicts, file paths, counts) between tasks; the data itself moves through files
+under ``$WIREHOUSE_HOME``. Each function reads and writes only its run date's partition,
+so any task can be re-run on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from wirehouse import land, load, publish
+from wirehouse.collect import collect_source
+from wirehouse.config import Settings
+from wirehouse.discover import Candidate, discover_source
+from wirehouse.fetch import Fetcher, FetchResult
+from wirehouse.sources import Source, load_sources
+
+
+def _check_date(run_date: str) -> str:
+    date.fromisoformat(run_date)  # raises ValueError on anything but YYYY-MM-DD
+    return run_date
+
+
+def run_work_dir(settings: Settings, run_date: str) -> Path:
+    return settings.work_dir / f"run_date={_check_date(run_date)}"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def list_sources(settings: Settings) -> list[dict[str, Any]]:
+    """The validated sources of this run, as dicts for dynamic task mapping."""
+    return [s.to_dict() for s in load_sources(settings.sources_file)]
+
+
+def _fetcher(settings: Settings, source: Source) -> Fetcher:
+    return Fetcher(
+        settings.user_agent,
+        allow_private_hosts=source.allow_private_hosts,
+        delay_seconds=source.delay_seconds,
+    )
+
+
+def _result_to_json(kind: str, result: FetchResult) -> dict[str, Any]:
+    data = asdict(result)
+    data.pop("body")
+    data["fetched_at"] = result.fetched_at.isoformat()
+    data["url_kind"] = kind
+    return data
+
+
+def _result_from_json(data: dict[str, Any]) -> tuple[str, FetchResult]:
+    values = dict(data)
+    kind = values.pop("url_kind")
+    values["fetched_at"] = datetime.fromisoformat(values["fetched_at"])
+    return kind, FetchResult(**values)
+
+
+def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> dict[str, Any]:
+    """Discover one source's candidates; writes `discovered/<source>.json` in the run's work dir."""
+    source = Source.from_dict(source_dict)
+    with _fetcher(settings, source) as fetcher:
+        candidates, attempts = discover_source(source, fetcher)
+    path = run_work_dir(settings, run_date) / "discovered" / f"{source.id}.json"
+    payload = {
+        "source": source.to_dict(),
+        "candidates": [c.to_dict() for c in candidates],
+        "attempts": [_result_to_json(kind, r) for kind, r in attempts],
+    }
+    _atomic_write_text(path, json.dumps(payload))
+    return {
+        "source_id": source.id,
+        "run_date": run_date,
+        "path": str(path),
+        "candidates": len(candidates),
+        "entry_point_failures": sum(1 for _, r in attempts if not r.ok),
+    }
+
+
+def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Fetch, extract and normalise one source's candidates; writes work Parquet files."""
+    payload = json.loads(Path(discovery["path"]).read_text(encoding="utf-8"))
+    source = Source.from_dict(payload["source"])
+    run_date = discovery["run_date"]
+    candidates = [Candidate(**c) for c in payload["candidates"]]
+    attempts = [_result_from_json(a) for a in payload["attempts"]]
+    with _fetcher(settings, source) as fetcher:
+        collected = collect_source(source, run_date, candidates, attempts, fetcher)
+    out_dir = run_work_dir(settings, run_date) / "collected"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for table, rows in (("fetches", collected.fetches), ("articles", collected.articles)):
+        path = out_dir / f"{source.id}.{table}.parquet"
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(land.to_table(table, rows), tmp)
+        os.replace(tmp, path)
+        paths[table] = str(path)
+    return {
+        "source_id": source.id,
+        "run_date": run_date,
+        "paths": paths,
+        "fetches": len(collected.fetches),
+        "articles": len(collected.articles),
+    }
+
+
+def land_run(
+    run_date: str,
+    sources: list[dict[str, Any]],
+    collected: list[dict[str, Any]],
+    settings: Settings,
+) -> dict[str, str]:
+    """Consolidate this run's per-source outputs into the landing partitions (rewritten
+    whole). Work files stay until the next run of the same date overwrites them, so this
+    task can be re-run on its own. Articles seen by two sources in one run are kept
+    once, by the first source in id order, so `(run_date, article_id)` is unique."""
+    _check_date(run_date)
+    ordered = sorted(collected, key=lambda c: c["source_id"])
+    sources_rows = []
+    for data in sources:
+        src = Source.from_dict(data)
+        sources_rows.append(
+            {
+                "run_date": run_date,
+                "source_id": src.id,
+                "name": src.name,
+                "home_url": src.home_url,
+                "domain": src.domain,
+                "feed_count": len(src.feeds),
+                "sitemap_count": len(src.sitemaps),
+                "url_count": len(src.urls),
+                "file_pattern_count": len(src.files),
+            }
+        )
+    fetches = land.read_tables([Path(c["paths"]["fetches"]) for c in ordered], "fetches")
+    articles = land.read_tables([Path(c["paths"]["articles"]) for c in ordered], "articles")
+    articles = _first_per_article(articles)
+    written = {
+        "sources": land.write_partition(
+            settings.landing_dir, "sources", run_date, land.to_table("sources", sources_rows)
+        ),
+        "fetches": land.write_partition(settings.landing_dir, "fetches", run_date, fetches),
+        "articles": land.write_partition(settings.landing_dir, "articles", run_date, articles),
+    }
+    return {k: str(v) for k, v in written.items()}
+
+
+def _first_per_article(table: pa.Table) -> pa.Table:
+    seen: set[str] = set()
+    keep = []
+    for i, aid in enumerate(table.column("article_id").to_pylist()):
+        if aid not in seen:
+            seen.add(aid)
+            keep.append(i)
+    return table.take(keep) if len(keep) != table.num_rows else table
+
+
+def load_run(run_date: str, settings: Settings) -> dict[str, int]:
+    """Load the run date's landing partitions into the warehouse (idempotent)."""
+    return load.load_run_date(settings.warehouse, settings.landing_dir, _check_date(run_date))
+
+
+def publish_run(settings: Settings) -> dict[str, object]:
+    """Refresh the read-only copy and the marts' Parquet export."""
+    return publish.publish(settings.warehouse, settings.published_dir)

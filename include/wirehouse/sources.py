@@ -1,0 +1,179 @@
+"""The sources file: which outlets to collect and how to discover their articles.
+
+A bad sources file is the most common operator error, so validation is strict and every
+error names the file, the source and the field, e.g.
+``sources.yml: sources[2] (id 'lantern'): 'feeds[0]' must be an http(s) URL, got 'ftp://x'``.
+Unknown fields are errors too: a typo such as ``feed:`` must not silently collect nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+LIST_FIELDS = ("feeds", "sitemaps", "urls", "files")
+KNOWN_FIELDS = {
+    "id",
+    "name",
+    "home_url",
+    *LIST_FIELDS,
+    "allow_private_hosts",
+    "delay_seconds",
+    "max_urls",
+}
+
+
+class SourcesError(ValueError):
+    """The sources file is unreadable or invalid; the message names the bad field."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One outlet and the places its articles are discovered from."""
+
+    id: str
+    name: str
+    home_url: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    allow_private_hosts: bool = False
+    delay_seconds: float = 1.0
+    max_urls: int = 200
+    base_dir: str = field(default=".", compare=False)
+
+    @property
+    def domain(self) -> str:
+        """Host of the home page, lowercased and without a leading ``www.``."""
+        host = (urlsplit(self.home_url).hostname or "").lower()
+        return host.removeprefix("www.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe form, for passing between Airflow tasks as XCom."""
+        data = asdict(self)
+        for name in LIST_FIELDS:
+            data[name] = list(data[name])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(data)
+        for name in LIST_FIELDS:
+            values[name] = tuple(values.get(name) or ())
+        return cls(**values)
+
+
+def _is_http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
+    if not isinstance(raw, dict):
+        raise SourcesError(f"{where}: each source must be a mapping, got {type(raw).__name__}")
+    sid = raw.get("id")
+    if isinstance(sid, str):
+        where = f"{where} (id {sid!r})"
+    unknown = sorted(set(raw) - KNOWN_FIELDS)
+    if unknown:
+        raise SourcesError(
+            f"{where}: unknown field {unknown[0]!r}; allowed: {', '.join(sorted(KNOWN_FIELDS))}"
+        )
+    if not isinstance(sid, str) or not SOURCE_ID_RE.match(sid):
+        raise SourcesError(
+            f"{where}: 'id' must be a lowercase slug (letters, digits, '_' or '-'), got {sid!r}"
+        )
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SourcesError(f"{where}: 'name' is required and must be a non-empty string")
+    home_url = raw.get("home_url")
+    if not _is_http_url(home_url):
+        raise SourcesError(f"{where}: 'home_url' must be an http(s) URL, got {home_url!r}")
+
+    lists: dict[str, tuple[str, ...]] = {}
+    for list_name in LIST_FIELDS:
+        value = raw.get(list_name) or []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise SourcesError(f"{where}: {list_name!r} must be a list")
+        for i, item in enumerate(value):
+            if list_name == "files":
+                if not isinstance(item, str) or not item.strip():
+                    raise SourcesError(
+                        f"{where}: 'files[{i}]' must be a path or glob, got {item!r}"
+                    )
+            elif not _is_http_url(item):
+                raise SourcesError(
+                    f"{where}: '{list_name}[{i}]' must be an http(s) URL, got {item!r}"
+                )
+        lists[list_name] = tuple(value)
+    if not any(lists.values()):
+        raise SourcesError(f"{where}: needs at least one of {', '.join(LIST_FIELDS)}")
+
+    allow_private = raw.get("allow_private_hosts", False)
+    if not isinstance(allow_private, bool):
+        raise SourcesError(f"{where}: 'allow_private_hosts' must be true or false")
+    delay = raw.get("delay_seconds", 1.0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+        raise SourcesError(f"{where}: 'delay_seconds' must be a number >= 0, got {delay!r}")
+    max_urls = raw.get("max_urls", 200)
+    if isinstance(max_urls, bool) or not isinstance(max_urls, int) or max_urls < 1:
+        raise SourcesError(f"{where}: 'max_urls' must be a whole number >= 1, got {max_urls!r}")
+
+    return Source(
+        id=sid,
+        name=name.strip(),
+        home_url=home_url,
+        allow_private_hosts=allow_private,
+        delay_seconds=float(delay),
+        max_urls=max_urls,
+        base_dir=str(base_dir),
+        **lists,
+    )
+
+
+def parse_sources(
+    text: str, origin: str = "sources.yml", base_dir: Path | None = None
+) -> list[Source]:
+    """Validate the YAML text of a sources file; relative `files` globs resolve from base_dir."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SourcesError(f"{origin}: not valid YAML: {exc}") from exc
+    if isinstance(doc, dict):
+        extra = sorted(set(doc) - {"sources"})
+        if extra:
+            raise SourcesError(
+                f"{origin}: unknown top-level field {extra[0]!r}; expected 'sources'"
+            )
+        doc = doc.get("sources")
+    if not isinstance(doc, list) or not doc:
+        raise SourcesError(f"{origin}: 'sources' must be a non-empty list of sources")
+    base = (base_dir or Path.cwd()).resolve()
+    sources = [_validate_one(raw, f"{origin}: sources[{i}]", base) for i, raw in enumerate(doc)]
+    seen: set[str] = set()
+    for i, src in enumerate(sources):
+        if src.id in seen:
+            raise SourcesError(f"{origin}: sources[{i}]: duplicate id {src.id!r}")
+        seen.add(src.id)
+    return sources
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Read and validate a sources file from disk."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourcesError(f"{path}: cannot read sources file: {exc}") from exc
+    return parse_sources(text, origin=Path(path).name, base_dir=Path(path).resolve().parent)

@@ -1,0 +1,391 @@
+"""Build the dbt project against a small hand-written `landing` schema and check the marts.
+
+The landing tables are created exactly as docs/landing_contract.md describes them. dbt runs
+in a subprocess with its target/ and logs/ inside the test's temp dir so the repo stays clean.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO / "dbt_project"
+
+LANDING_DDL = """
+create schema landing;
+
+create table landing.sources (
+    run_date date,
+    source_id varchar,
+    name varchar,
+    home_url varchar,
+    domain varchar,
+    feed_count integer,
+    sitemap_count integer,
+    url_count integer,
+    file_pattern_count integer
+);
+
+create table landing.fetches (
+    fetch_id varchar,
+    run_date date,
+    source_id varchar,
+    url varchar,
+    final_url varchar,
+    url_kind varchar,
+    outcome varchar,
+    http_status integer,
+    error varchar,
+    content_type varchar,
+    bytes bigint,
+    elapsed_ms integer,
+    attempts integer,
+    fetched_at timestamptz
+);
+
+create table landing.articles (
+    article_id varchar,
+    run_date date,
+    source_id varchar,
+    fetch_id varchar,
+    url varchar,
+    canonical_url varchar,
+    title varchar,
+    authors varchar[],
+    description varchar,
+    site_name varchar,
+    published_at timestamptz,
+    language varchar,
+    word_count integer,
+    body varchar,
+    content_hash varchar,
+    fetched_at timestamptz
+);
+"""
+
+D1 = "2026-03-01"
+D2 = "2026-03-02"
+
+# Three sources: "alpha" and "beta" publish; "gamma" only fails to fetch; "delta" is
+# configured but never fetched and has no articles.
+# fmt: off
+SOURCES = [
+    (D1, "alpha", "Alpha News", "https://www.alpha.example/", "alpha.example", 1, 0, 0, 0),
+    (D1, "beta", "Beta Daily", "https://beta.example/", "beta.example", 1, 1, 0, 0),
+    (D1, "gamma", "Gamma", "https://gamma.example/", "gamma.example", 1, 0, 0, 0),
+    (D2, "alpha", "Alpha Newsroom", "https://www.alpha.example/", "alpha.example", 2, 0, 0, 0),
+    (D2, "beta", "Beta Daily", "https://beta.example/", "beta.example", 1, 1, 0, 0),
+    (D2, "gamma", "Gamma", "https://gamma.example/", "gamma.example", 1, 0, 0, 0),
+    (D2, "delta", "Delta Weekly", "https://delta.example/", "delta.example", 0, 0, 1, 0),
+]
+# fmt: on
+
+
+def _h16(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=None):
+    return (
+        _h16(run_date, source_id, url_kind, url),
+        run_date,
+        source_id,
+        url,
+        url if status is not None else None,
+        url_kind,
+        outcome,
+        status,
+        error,
+        "text/html" if status is not None else None,
+        1000 if status is not None else 0,
+        120,
+        1,
+        at,
+    )
+
+
+A1_URL = "https://www.alpha.example/a1"  # seen on both run dates
+A2_URL = "https://www.alpha.example/a2"  # same body as B1_URL
+B1_URL = "https://beta.example/b1"
+B2_URL = "https://beta.example/b2"
+
+# fmt: off
+FETCHES = [
+    # alpha: 4 attempts, 3 ok
+    _fetch(D1, "alpha", "feed", "https://www.alpha.example/rss", "ok", f"{D1} 06:00:00+00"),
+    _fetch(D1, "alpha", "article", A1_URL, "ok", f"{D1} 06:00:05+00"),
+    _fetch(D1, "alpha", "article", A2_URL, "ok", f"{D1} 06:00:06+00"),
+    _fetch(D2, "alpha", "article", A1_URL, "ok", f"{D2} 06:00:05+00"),
+    # beta: 5 attempts, 2 ok
+    _fetch(D1, "beta", "sitemap", "https://beta.example/sitemap.xml", "http_error",
+           f"{D1} 06:01:00+00", status=503, error="HTTP 503"),
+    _fetch(D1, "beta", "feed", "https://beta.example/feed", "timeout",
+           f"{D1} 06:01:10+00", status=None, error="read timeout"),
+    _fetch(D1, "beta", "article", B1_URL, "ok", f"{D1} 06:01:20+00"),
+    _fetch(D2, "beta", "article", B2_URL, "ok", f"{D2} 06:01:20+00"),
+    _fetch(D2, "beta", "article", "https://beta.example/video", "not_html",
+           f"{D2} 06:01:30+00", error="content-type video/mp4"),
+    # gamma: 1 attempt, 0 ok
+    _fetch(D2, "gamma", "feed", "https://gamma.example/rss", "connection_error",
+           f"{D2} 06:02:00+00", status=None, error="connection refused"),
+]
+# fmt: on
+
+SHARED_HASH = "aaaaaaaaaaaaaaaa"
+
+
+def _article(run_date, source_id, url, title, published_at, language, content_hash, at):
+    kind = "article"
+    return (
+        hashlib.sha256(url.encode()).hexdigest()[:16],
+        run_date,
+        source_id,
+        _h16(run_date, source_id, kind, url),
+        url,
+        url,
+        title,
+        ["Jane Doe"],
+        f"About {title}",
+        source_id.title(),
+        published_at,
+        language,
+        3,
+        f"body of {title}",
+        content_hash,
+        at,
+    )
+
+
+# fmt: off
+ARTICLES = [
+    # A1 on two run dates: the D2 version (new title) wins, first/last seen span both.
+    _article(D1, "alpha", A1_URL, "A1 draft", f"{D1} 05:00:00+00", "en",
+             "1111111111111111", f"{D1} 06:00:05+00"),
+    _article(D2, "alpha", A1_URL, "A1 final", f"{D1} 05:00:00+00", "en",
+             "1111111111111112", f"{D2} 06:00:05+00"),
+    # A2 (alpha) and B1 (beta) carry the same body: one story. B1 was published first.
+    _article(D1, "alpha", A2_URL, "A2 syndicated", f"{D1} 04:00:00+00", "en",
+             SHARED_HASH, f"{D1} 06:00:06+00"),
+    _article(D1, "beta", B1_URL, "B1 original", f"{D1} 03:00:00+00", "de",
+             SHARED_HASH, f"{D1} 06:01:20+00"),
+    # B2 has no publication time.
+    _article(D2, "beta", B2_URL, "B2", None, "und", "2222222222222222", f"{D2} 06:01:20+00"),
+]
+# fmt: on
+
+MART_TABLES = {"fct_articles", "fct_fetches", "dim_sources", "dim_stories"}
+
+
+def _article_id(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WIREHOUSE_HOME": str(home)}
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-m", "dbt.cli.main"]
+    cmd += [
+        *args,
+        "--project-dir", str(DBT_PROJECT),
+        "--profiles-dir", str(DBT_PROJECT),
+        "--target-path", str(home / "dbt_target"),
+        "--log-path", str(home / "dbt_logs"),
+    ]  # fmt: skip
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _dbt_build(home: Path) -> subprocess.CompletedProcess[str]:
+    return _dbt(home, "build")
+
+
+def _assert_ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, f"dbt failed:\n{result.stdout}\n{result.stderr}"
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
+            for t in sorted(MART_TABLES)
+        }
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("wirehouse_home")
+    db = home / "wirehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(LANDING_DDL)
+        con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
+        con.executemany(f"insert into landing.fetches values ({', '.join('?' * 14)})", FETCHES)
+        con.executemany(f"insert into landing.articles values ({', '.join('?' * 16)})", ARTICLES)
+    _assert_ok(_dbt_build(home))
+    return home
+
+
+@pytest.fixture
+def con(warehouse: Path):
+    with duckdb.connect(str(warehouse / "wirehouse.duckdb"), read_only=True) as c:
+        c.execute("set TimeZone = 'UTC'")
+        yield c
+
+
+def test_parse_has_no_warnings(tmp_path: Path) -> None:
+    # --warn-error turns any warning (deprecations included) into a failure
+    result = _dbt(tmp_path, "--warn-error", "parse", "--no-partial-parse")
+    _assert_ok(result)
+    assert "[WARNING]" not in result.stdout
+    assert "deprecat" not in result.stdout.lower()
+
+
+def test_schemas_and_marts(con) -> None:
+    schemas = {
+        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+    }
+    assert {"landing", "staging", "intermediate", "marts"} <= schemas
+    tables = {
+        r[0]: r[1]
+        for r in con.execute(
+            "select table_name, table_type from information_schema.tables "
+            "where table_schema = 'marts'"
+        ).fetchall()
+    }
+    assert set(tables) == MART_TABLES
+    assert set(tables.values()) == {"BASE TABLE"}
+    views = con.execute(
+        "select table_schema, count(*) from information_schema.tables "
+        "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
+        "group by all order by 1"
+    ).fetchall()
+    assert views == [("intermediate", 3), ("staging", 3)]
+
+
+def test_mart_column_types(con) -> None:
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'dim_sources' order by ordinal_position"
+    ).fetchall()
+    assert [(c, t) for _, c, t in rows] == [
+        ("source_id", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("domain", "VARCHAR"),
+        ("article_count", "BIGINT"),
+        ("first_seen_at", "TIMESTAMP WITH TIME ZONE"),
+        ("last_seen_at", "TIMESTAMP WITH TIME ZONE"),
+        ("fetch_count", "BIGINT"),
+        ("fetch_success_rate", "DOUBLE"),
+        ("last_success_at", "TIMESTAMP WITH TIME ZONE"),
+    ]
+    types = dict(
+        con.execute(
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts'"
+        ).fetchall()
+    )
+    assert types["fct_articles.authors"] == "VARCHAR[]"
+    assert types["dim_stories.languages"] == "VARCHAR[]"
+    assert types["fct_fetches.run_date"] == "DATE"
+
+
+def test_fct_articles_one_row_per_article(con) -> None:
+    n, n_distinct = con.execute(
+        "select count(*), count(distinct article_id) from marts.fct_articles"
+    ).fetchone()
+    assert n == n_distinct == 4
+    title, first_seen, last_seen, authors = con.execute(
+        "select title, first_seen_at::varchar, last_seen_at::varchar, authors "
+        "from marts.fct_articles where article_id = ?",
+        [_article_id(A1_URL)],
+    ).fetchone()
+    assert title == "A1 final"
+    assert first_seen == f"{D1} 06:00:05+00"
+    assert last_seen == f"{D2} 06:00:05+00"
+    assert authors == ["Jane Doe"]
+
+
+def test_same_hash_articles_share_a_story(con) -> None:
+    story_ids = {
+        r[0]
+        for r in con.execute(
+            "select story_id from marts.fct_articles where article_id in (?, ?)",
+            [_article_id(A2_URL), _article_id(B1_URL)],
+        ).fetchall()
+    }
+    assert len(story_ids) == 1
+    (story_id,) = story_ids
+    assert story_id == hashlib.md5(f"story:{SHARED_HASH}".encode()).hexdigest()[:16]
+    row = con.execute(
+        "select article_count, source_count, headline, origin_article_id, origin_source_id, "
+        "languages, first_published_at::varchar, last_published_at::varchar "
+        "from marts.dim_stories where story_id = ?",
+        [story_id],
+    ).fetchone()
+    assert row == (
+        2,
+        2,
+        "B1 original",
+        _article_id(B1_URL),
+        "beta",
+        ["de", "en"],
+        f"{D1} 03:00:00+00",
+        f"{D1} 04:00:00+00",
+    )
+    assert con.execute("select count(*) from marts.dim_stories").fetchone()[0] == 3
+
+
+def test_dim_sources(con) -> None:
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select source_id, name, article_count, fetch_count, fetch_success_rate, "
+            "first_seen_at::varchar, last_seen_at::varchar, last_success_at::varchar "
+            "from marts.dim_sources"
+        ).fetchall()
+    }
+    assert set(rows) == {"alpha", "beta", "gamma", "delta"}
+    assert rows["alpha"] == (
+        "Alpha Newsroom",
+        2,
+        4,
+        1.0,
+        f"{D1} 06:00:05+00",
+        f"{D2} 06:00:05+00",
+        f"{D2} 06:00:05+00",
+    )
+    _name, articles, fetches, rate, *_ = rows["beta"]
+    assert (articles, fetches) == (2, 5)
+    assert rate == pytest.approx(2 / 5)
+    assert rows["gamma"] == ("Gamma", 0, 1, 0.0, None, None, None)
+    assert rows["delta"] == ("Delta Weekly", 0, 0, None, None, None, None)
+
+
+def test_fct_fetches(con) -> None:
+    n, n_distinct = con.execute(
+        "select count(*), count(distinct fetch_id) from marts.fct_fetches"
+    ).fetchone()
+    assert n == n_distinct == len(FETCHES)
+    outcomes = dict(
+        con.execute("select outcome, count(*) from marts.fct_fetches group by all").fetchall()
+    )
+    assert outcomes == {
+        "ok": 6,
+        "http_error": 1,
+        "timeout": 1,
+        "not_html": 1,
+        "connection_error": 1,
+    }
+
+
+def test_second_build_is_idempotent(warehouse: Path) -> None:
+    db = warehouse / "wirehouse.duckdb"
+    before = _counts(db)
+    _assert_ok(_dbt_build(warehouse))
+    assert _counts(db) == before
