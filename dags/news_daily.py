@@ -33,7 +33,7 @@ from cosmos import (
     ProjectConfig,
     RenderConfig,
 )
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 DBT_PROJECT_DIR = Path(
     os.environ.get("WIREHOUSE_DBT_PROJECT_DIR")
@@ -125,10 +125,16 @@ def news_daily() -> None:
             target_name="dev",
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=ExecutionConfig(
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # a model's task runs only the tests whose parents are all built by then ...
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+        ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
+            # ... and tests spanning models (relationships) get a task after all of them
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={"pool": WRITER_POOL, "install_deps": False},
     )
