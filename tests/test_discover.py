@@ -69,26 +69,32 @@ def write_warc(path: Path) -> None:
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
         writer.write_record(
             writer.create_warc_record(
-                "https://n.example/warc-a", "response",
-                payload=io.BytesIO(b"<html><body><p>A</p></body></html>"), http_headers=http,
+                "https://n.example/warc-a",
+                "response",
+                payload=io.BytesIO(b"<html><body><p>A</p></body></html>"),
+                http_headers=http,
             )
         )
         writer.write_record(
-            writer.create_warc_record("https://n.example/warc-a", "request",
-                                      payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"))
+            writer.create_warc_record(
+                "https://n.example/warc-a", "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")
+            )
         )
         writer.write_record(
-            writer.create_warc_record("https://n.example/meta", "metadata",
-                                      payload=io.BytesIO(b"k: v"))
+            writer.create_warc_record(
+                "https://n.example/meta", "metadata", payload=io.BytesIO(b"k: v")
+            )
         )
 
 
 def test_discover_source_end_to_end(httpserver: HTTPServer, tmp_path: Path) -> None:
-    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        RSS, content_type="application/rss+xml"
+    )
     httpserver.expect_request("/broken.xml").respond_with_data("<oops", content_type="text/xml")
     httpserver.expect_request("/gone.xml").respond_with_data("", status=410)
     index = f"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-      <sitemap><loc>{httpserver.url_for('/news.xml.gz')}</loc></sitemap></sitemapindex>"""
+      <sitemap><loc>{httpserver.url_for("/news.xml.gz")}</loc></sitemap></sitemapindex>"""
     httpserver.expect_request("/index.xml").respond_with_data(index, content_type="text/xml")
     httpserver.expect_request("/news.xml.gz").respond_with_data(
         gzip.compress(URLSET), content_type="application/gzip"
@@ -97,9 +103,14 @@ def test_discover_source_end_to_end(httpserver: HTTPServer, tmp_path: Path) -> N
     (tmp_path / "saved" / "one.html").write_text("<html><body><p>x</p></body></html>")
     write_warc(tmp_path / "saved" / "crawl.warc.gz")
     source = Source(
-        id="n", name="N", home_url="https://n.example/",
-        feeds=(httpserver.url_for("/feed.xml"), httpserver.url_for("/broken.xml"),
-               httpserver.url_for("/gone.xml")),
+        id="n",
+        name="N",
+        home_url="https://n.example/",
+        feeds=(
+            httpserver.url_for("/feed.xml"),
+            httpserver.url_for("/broken.xml"),
+            httpserver.url_for("/gone.xml"),
+        ),
         sitemaps=(httpserver.url_for("/index.xml"),),
         urls=("https://n.example/listed",),
         files=("saved/*.html", "saved/*.warc.gz", "nothing/*.html"),
@@ -117,6 +128,10 @@ def test_discover_source_end_to_end(httpserver: HTTPServer, tmp_path: Path) -> N
     assert by_via["warc"] == ["https://n.example/warc-a"], "only response records are articles"
     outcomes = sorted((kind, r.outcome) for kind, r in attempts)
     assert outcomes == [
-        ("feed", "http_error"), ("feed", "ok"), ("feed", "parse_error"),
-        ("file", "file_error"), ("sitemap", "ok"), ("sitemap", "ok"),
+        ("feed", "http_error"),
+        ("feed", "ok"),
+        ("feed", "parse_error"),
+        ("file", "file_error"),
+        ("sitemap", "ok"),
+        ("sitemap", "ok"),
     ]

@@ -46,11 +46,19 @@ def test_503_is_retried_then_succeeds(httpserver: HTTPServer) -> None:
 
 
 def test_redirect_chain_is_followed_and_loop_detected(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/r1").respond_with_response(Response(status=301, headers={"Location": "/r2"}))
-    httpserver.expect_request("/r2").respond_with_response(Response(status=302, headers={"Location": "/a"}))
+    httpserver.expect_request("/r1").respond_with_response(
+        Response(status=301, headers={"Location": "/r2"})
+    )
+    httpserver.expect_request("/r2").respond_with_response(
+        Response(status=302, headers={"Location": "/a"})
+    )
     httpserver.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
-    httpserver.expect_request("/loop1").respond_with_response(Response(status=302, headers={"Location": "/loop2"}))
-    httpserver.expect_request("/loop2").respond_with_response(Response(status=302, headers={"Location": "/loop1"}))
+    httpserver.expect_request("/loop1").respond_with_response(
+        Response(status=302, headers={"Location": "/loop2"})
+    )
+    httpserver.expect_request("/loop2").respond_with_response(
+        Response(status=302, headers={"Location": "/loop1"})
+    )
     with make_fetcher() as f:
         ok = f.fetch(httpserver.url_for("/r1"))
         loop = f.fetch(httpserver.url_for("/loop1"))

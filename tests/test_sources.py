@@ -31,7 +31,9 @@ def test_valid_file_parses_with_defaults(tmp_path: Path) -> None:
 
 
 def test_top_level_list_is_accepted() -> None:
-    [src] = parse_sources("- {id: a, name: A, home_url: 'https://a.example/', urls: ['https://a.example/x']}")
+    [src] = parse_sources(
+        "- {id: a, name: A, home_url: 'https://a.example/', urls: ['https://a.example/x']}"
+    )
     assert src.urls == ("https://a.example/x",)
 
 
@@ -58,19 +60,25 @@ def test_bad_field_is_named(patch: str, message: str) -> None:
     ("doc", "message"),
     [
         ("sources: []", "'sources' must be a non-empty list"),
-        ("sources: [{id: Bad Id, name: x, home_url: 'https://x.example/', urls: ['https://x.example/a']}]",
-         "'id' must be a lowercase slug"),
-        ("sources: [{id: a, home_url: 'https://x.example/', urls: ['https://x.example/a']}]",
-         "'name' is required"),
-        ("sources: [{id: a, name: A, home_url: 'x.example', urls: ['https://x.example/a']}]",
-         "'home_url' must be an http(s) URL"),
+        (
+            "sources: [{id: Bad Id, name: x, home_url: 'https://x.example/', urls: ['https://x.example/a']}]",
+            "'id' must be a lowercase slug",
+        ),
+        (
+            "sources: [{id: a, home_url: 'https://x.example/', urls: ['https://x.example/a']}]",
+            "'name' is required",
+        ),
+        (
+            "sources: [{id: a, name: A, home_url: 'x.example', urls: ['https://x.example/a']}]",
+            "'home_url' must be an http(s) URL",
+        ),
         ("sources: [{id: a, name: A, home_url: 'https://x.example/'}]", "needs at least one of"),
         ("srcs: []", "unknown top-level field 'srcs'"),
         ("sources: [\n  - id: a\n bad", "not valid YAML"),
     ],
 )
 def test_invalid_documents(doc: str, message: str) -> None:
-    with pytest.raises(SourcesError, match="sources.yml") as err:
+    with pytest.raises(SourcesError, match=r"sources\.yml") as err:
         parse_sources(doc)
     assert message in str(err.value)
 

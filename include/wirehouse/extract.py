@@ -36,6 +36,9 @@ class ArticleRecord:
     content_hash: str = ""
 
 
+MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
+
+
 class ExtractionEmpty(ValueError):
     """The page yielded no article text."""
 
@@ -108,8 +111,8 @@ def extract_article(html: str, url: str, *, trust_any_site: bool = False) -> Art
     )
     data = json.loads(raw) if raw else {}
     body = normalise_body(data.get("text") or "")
-    if not body:
-        raise ExtractionEmpty("no article text found")
+    if word_count(body) < MIN_BODY_WORDS:
+        raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")
     published = parse_timestamp(meta.get("article:published_time")) or parse_timestamp(
         data.get("date")
     )

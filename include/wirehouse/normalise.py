@@ -13,8 +13,12 @@ import re
 import unicodedata
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
+from langdetect.detector_factory import init_factory
 
 DetectorFactory.seed = 0
+# Load the language profiles now: langdetect loads them lazily on first use, and two
+# threads doing that at once see a half-loaded factory and answer wrongly.
+init_factory()
 
 MIN_WORDS_FOR_LANGUAGE = 20
 MIN_LANGUAGE_CONFIDENCE = 0.80

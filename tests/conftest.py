@@ -1,0 +1,43 @@
+"""Shared test set-up: a private Airflow home, and the dbt manifest cosmos renders from."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DBT_PROJECT = ROOT / "dbt_project"
+
+# Airflow reads its home at import time: point it somewhere private before any test imports it.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="wirehouse-airflow-"))
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ.setdefault("WIREHOUSE_HOME", tempfile.mkdtemp(prefix="wirehouse-data-"))
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """cosmos renders the dbt task group from target/manifest.json; `make` builds it, and this
+    builds it too when pytest runs on its own."""
+    manifest = DBT_PROJECT / "target" / "manifest.json"
+    if not manifest.exists():
+        subprocess.run(
+            [
+                str(BIN / "dbt"),
+                "parse",
+                "--project-dir",
+                str(DBT_PROJECT),
+                "--profiles-dir",
+                str(DBT_PROJECT),
+                "--quiet",
+            ],
+            check=True,
+        )
+    return manifest
