@@ -3,6 +3,7 @@
 - `wirehouse sources validate [FILE]` checks a sources file and lists its sources.
 - `wirehouse extract FILE [FILE ...] [--url URL]` prints one JSON record per saved page.
 - `wirehouse summary` prints where the warehouse is, each mart's row count and a query.
+- `wirehouse query "SQL"` runs read-only SQL on the published copy (`--live`: the warehouse).
 """
 
 from __future__ import annotations
@@ -64,11 +65,32 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     print(f"Read-only copy for BI and analysts: {settings.published_dir / 'wirehouse.duckdb'}")
     for name, count in mart_counts(warehouse).items():
         print(f"  marts.{name:<20} {count:>8} rows")
-    print("Try:")
-    print(
-        f'  duckdb {warehouse} -c "select headline, article_count, source_count '
-        'from marts.dim_stories order by article_count desc limit 10"'
+    example = (
+        "select headline, article_count, source_count "
+        "from marts.dim_stories order by article_count desc limit 10"
     )
+    print("Try:")
+    print(f'  .venv/bin/wirehouse query "{example}"')
+    print(f'  duckdb -readonly {settings.published_dir / "wirehouse.duckdb"} -c "{example}"')
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    settings = load_settings()
+    path = settings.warehouse if args.live else settings.published_dir / "wirehouse.duckdb"
+    if not path.exists():
+        print(f"no warehouse at {path} yet: run `make run`", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.sql(args.sql).show(max_width=200)
+    except duckdb.Error as exc:
+        print(f"query failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
     return 0
 
 
@@ -86,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(func=_cmd_extract)
     summary = sub.add_parser("summary", help="print the warehouse location and mart counts")
     summary.set_defaults(func=_cmd_summary)
+    query = sub.add_parser("query", help="run read-only SQL on the published warehouse copy")
+    query.add_argument("sql")
+    query.add_argument("--live", action="store_true", help="query the live warehouse file")
+    query.set_defaults(func=_cmd_query)
     return parser
 
 
