@@ -47,9 +47,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
             print(json.dumps({"file": name, "error": str(exc)}))
             status = 1
             continue
-        data = dict(record.__dict__)
-        data["published_at"] = record.published_at.isoformat() if record.published_at else None
-        print(json.dumps({"file": name, **data}, ensure_ascii=False))
+        print(json.dumps({"file": name, **record.to_json_dict()}, ensure_ascii=False))
     return status
 
 

@@ -35,6 +35,12 @@ class ArticleRecord:
     word_count: int = 0
     content_hash: str = ""
 
+    def to_json_dict(self) -> dict[str, object]:
+        """The record as JSON-safe values (timestamps as ISO 8601 strings)."""
+        data = dict(self.__dict__)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        return data
+
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
 
