@@ -1,6 +1,6 @@
 """Build the dbt project against a small hand-written `landing` schema and check the marts.
 
-The landing tables are created exactly as docs/landing_contract.md describes them. dbt runs
+The landing tables are created by the loader's own DDL (docs/landing_contract.md). dbt runs
 in a subprocess with its target/ and logs/ inside the test's temp dir so the repo stays clean.
 """
 
@@ -15,60 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from wirehouse.load import ensure_schema
+
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
 
-LANDING_DDL = """
-create schema landing;
-
-create table landing.sources (
-    run_date date,
-    source_id varchar,
-    name varchar,
-    home_url varchar,
-    domain varchar,
-    feed_count integer,
-    sitemap_count integer,
-    url_count integer,
-    file_pattern_count integer
-);
-
-create table landing.fetches (
-    fetch_id varchar,
-    run_date date,
-    source_id varchar,
-    url varchar,
-    final_url varchar,
-    url_kind varchar,
-    outcome varchar,
-    http_status integer,
-    error varchar,
-    content_type varchar,
-    bytes bigint,
-    elapsed_ms integer,
-    attempts integer,
-    fetched_at timestamptz
-);
-
-create table landing.articles (
-    article_id varchar,
-    run_date date,
-    source_id varchar,
-    fetch_id varchar,
-    url varchar,
-    canonical_url varchar,
-    title varchar,
-    authors varchar[],
-    description varchar,
-    site_name varchar,
-    published_at timestamptz,
-    language varchar,
-    word_count integer,
-    body varchar,
-    content_hash varchar,
-    fetched_at timestamptz
-);
-"""
 
 D1 = "2026-03-01"
 D2 = "2026-03-02"
@@ -223,7 +174,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = home / "wirehouse.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("set TimeZone = 'UTC'")
-        con.execute(LANDING_DDL)
+        ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
         con.executemany(f"insert into landing.fetches values ({', '.join('?' * 14)})", FETCHES)
         con.executemany(f"insert into landing.articles values ({', '.join('?' * 16)})", ARTICLES)
