@@ -59,6 +59,8 @@ def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=No
         120,
         1,
         at,
+        None,  # listed_at
+        _h16("body", url) if outcome == "ok" else None,  # body_sha256
     )
 
 
@@ -111,6 +113,7 @@ def _article(run_date, source_id, url, title, published_at, language, content_ha
         f"body of {title}",
         content_hash,
         at,
+        None,  # listed_at
     )
 
 
@@ -176,8 +179,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute("set TimeZone = 'UTC'")
         ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
-        con.executemany(f"insert into landing.fetches values ({', '.join('?' * 14)})", FETCHES)
-        con.executemany(f"insert into landing.articles values ({', '.join('?' * 16)})", ARTICLES)
+        con.executemany(f"insert into landing.fetches values ({', '.join('?' * 16)})", FETCHES)
+        con.executemany(f"insert into landing.articles values ({', '.join('?' * 17)})", ARTICLES)
     _assert_ok(_dbt_build(home))
     return home
 

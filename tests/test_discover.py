@@ -36,7 +36,8 @@ URLSET = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas
 def test_rss_and_atom() -> None:
     rss = parse_feed(RSS, "https://n.example/feed.xml")
     assert [c.url for c in rss] == ["https://n.example/a", "https://n.example/b"]
-    assert rss[0].lastmod and "2026" in rss[0].lastmod
+    assert rss[0].lastmod == "2026-11-21T08:00:00+00:00"
+    assert rss[1].lastmod is None
     [atom] = parse_feed(ATOM, "https://n.example/atom.xml")
     assert atom.url == "https://n.example/c" and atom.via == "feed"
 
@@ -49,8 +50,8 @@ def test_malformed_feed_raises_parse_error() -> None:
 def test_sitemap_urlset_gzipped_and_index() -> None:
     urls, children = parse_sitemap(gzip.compress(URLSET), "https://n.example/sitemap.xml.gz")
     assert [(c.url, c.lastmod) for c in urls] == [
-        ("https://n.example/s1", "2026-11-21"),
-        ("https://n.example/s2", "2026-11-20"),
+        ("https://n.example/s1", "2026-11-21T00:00:00+00:00"),
+        ("https://n.example/s2", "2026-11-20T00:00:00+00:00"),
     ]
     assert children == []
     index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -88,6 +89,7 @@ def write_warc(path: Path) -> None:
 
 
 def test_discover_source_end_to_end(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/feed.xml").respond_with_data(
         RSS, content_type="application/rss+xml"
     )

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from wirehouse.extract import ExtractionEmpty, extract_article, parse_timestamp
+from wirehouse.dates import parse_timestamp
+from wirehouse.extract import ExtractionEmpty, extract_article
 from wirehouse.fetch import decode_html
 from wirehouse.normalise import content_hash, detect_language, normalise_body
 

@@ -16,6 +16,7 @@ def make_fetcher(**kw: object) -> Fetcher:
     kw.setdefault("allow_private_hosts", True)
     kw.setdefault("delay_seconds", 0.0)
     kw.setdefault("sleep", lambda s: None)
+    kw.setdefault("respect_robots", False)
     return Fetcher("Wirehouse-test/1", **kw)  # type: ignore[arg-type]
 
 

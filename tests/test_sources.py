@@ -30,6 +30,14 @@ def test_valid_file_parses_with_defaults(tmp_path: Path) -> None:
     assert src.from_dict(src.to_dict()) == src
 
 
+def test_private_host_allow_list() -> None:
+    [src] = parse_sources(GOOD + "    allow_private_hosts: [LocalHost]\n    refresh: true\n")
+    assert src.allow_private_hosts == ("localhost",)
+    assert src.may_reach_private("localhost") and not src.may_reach_private("127.0.0.1")
+    assert src.refresh is True
+    assert src.from_dict(src.to_dict()) == src
+
+
 def test_top_level_list_is_accepted() -> None:
     [src] = parse_sources(
         "- {id: a, name: A, home_url: 'https://a.example/', urls: ['https://a.example/x']}"
@@ -41,7 +49,13 @@ def test_top_level_list_is_accepted() -> None:
     ("patch", "message"),
     [
         ("    feed: [https://x.example/rss]\n", "unknown field 'feed'"),
-        ("    allow_private_hosts: yes please\n", "'allow_private_hosts' must be true or false"),
+        (
+            "    allow_private_hosts: yes please\n",
+            "'allow_private_hosts' must be true, false or a list",
+        ),
+        ("    refresh: sometimes\n", "'refresh' must be true or false"),
+        ("    concurrency: 0\n", "'concurrency' must be a whole number >= 1"),
+        ("    url_lists: ['']\n", "'url_lists[0]' must be an http(s) URL or a file path"),
         ("    sitemaps: [ftp://x.example/sitemap.xml]\n", "'sitemaps[0]' must be an http(s) URL"),
         ("    max_urls: 0\n", "'max_urls' must be a whole number >= 1"),
         ("    delay_seconds: -1\n", "'delay_seconds' must be a number >= 0"),

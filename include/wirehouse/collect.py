@@ -3,16 +3,19 @@
 Each candidate ends as exactly one fetch row, whatever happens to it, and each page that
 yields text as one article row. Nothing here raises for a bad page or server: failures are
 data. Network work runs on a thread pool; the per-host pacing in the fetcher keeps it polite.
+Every fetched body goes to the raw archive before extraction, so extraction can be re-run
+later from the archive (:func:`extract_result` is the one code path for both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wirehouse.dates import parse_timestamp
 from wirehouse.discover import Candidate
 from wirehouse.extract import ExtractionEmpty, extract_article
 from wirehouse.fetch import Fetcher, FetchResult, decode_html, is_html
@@ -20,7 +23,8 @@ from wirehouse.sources import Source
 from wirehouse.urls import article_key, stable_hash
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-WORKERS = 8
+WORKERS = 16
+PAGE_KINDS = ("article", "file")
 
 
 @dataclass
@@ -31,8 +35,17 @@ class Collected:
     articles: list[dict[str, Any]]
 
 
+def url_kind_of(candidate: Candidate) -> str:
+    return "file" if candidate.via in ("file", "warc") else "article"
+
+
 def fetch_row(
-    run_date: str, source_id: str, url_kind: str, result: FetchResult, n: int
+    run_date: str,
+    source_id: str,
+    url_kind: str,
+    result: FetchResult,
+    n: int,
+    listed_at: str | None = None,
 ) -> dict[str, Any]:
     """A landing.fetches row; `n` numbers repeated attempts at the same URL in one run."""
     return {
@@ -46,10 +59,12 @@ def fetch_row(
         "http_status": result.http_status,
         "error": result.error,
         "content_type": result.content_type,
-        "bytes": len(result.body) if result.ok else 0,
+        "bytes": result.bytes_received or len(result.body),
         "elapsed_ms": result.elapsed_ms,
         "attempts": result.attempts,
         "fetched_at": result.fetched_at,
+        "listed_at": parse_timestamp(listed_at),
+        "body_sha256": result.body_sha256,
     }
 
 
@@ -70,6 +85,7 @@ def read_file(candidate: Candidate) -> FetchResult:
         outcome="ok",
         final_url=candidate.url,
         body=body,
+        bytes_received=len(body),
         content_type="text/html",
     )
 
@@ -92,6 +108,7 @@ def read_warc_record(candidate: Candidate) -> FetchResult:
         outcome="ok",
         final_url=candidate.url,
         body=body,
+        bytes_received=len(body),
         content_type=ctype,
         http_status=int(status) if status and status.isdigit() else None,
     )
@@ -102,36 +119,38 @@ def read_warc_record(candidate: Candidate) -> FetchResult:
     return result
 
 
-def process_candidate(
-    candidate: Candidate, fetcher: Fetcher
-) -> tuple[str, FetchResult, dict | None]:
-    """Fetch or read one candidate and extract it; returns (url_kind, result, article)."""
+def fetch_candidate(candidate: Candidate, fetcher: Fetcher) -> FetchResult:
+    """Fetch or read one candidate, whatever kind it is."""
     if candidate.via == "file":
-        kind, result = "file", read_file(candidate)
-    elif candidate.via == "warc":
-        kind, result = "file", read_warc_record(candidate)
-    else:
-        kind, result = "article", fetcher.fetch(candidate.url)
-    if not result.ok:
-        result.body = b""
-        return kind, result, None
-    if not is_html(result.content_type, result.body):
+        return read_file(candidate)
+    if candidate.via == "warc":
+        return read_warc_record(candidate)
+    return fetcher.fetch(candidate.url)
+
+
+def extract_result(
+    result: FetchResult, body: bytes, *, trust_any_site: bool
+) -> dict[str, Any] | None:
+    """Extract an ok fetch; on failure set its outcome and error and return None.
+
+    Used by the nightly collection and by re-extraction from the raw archive alike."""
+    if not is_html(result.content_type, body):
         result.outcome, result.error = "not_html", f"content type {result.content_type!r}"
-        result.body = b""
-        return kind, result, None
-    html = decode_html(result.body, result.encoding)
-    page_url = result.final_url or candidate.url
+        return None
+    html = decode_html(body, result.encoding or _charset_of(result.content_type))
+    page_url = result.final_url or result.url
     try:
-        record = extract_article(html, page_url, trust_any_site=candidate.via == "file")
+        record = extract_article(html, page_url, trust_any_site=trust_any_site)
     except ExtractionEmpty as exc:
         result.outcome, result.error = "extraction_empty", str(exc)
-        return kind, result, None
+        return None
     except Exception as exc:  # an extractor bug on one page must not stop the source
         result.outcome, result.error = "extraction_error", repr(exc)
-        return kind, result, None
-    article = {
+        return None
+    result.outcome, result.error = "ok", None
+    return {
         "article_id": article_key(record.canonical_url),
-        "url": record.canonical_url if candidate.via == "file" else page_url,
+        "url": record.canonical_url if trust_any_site else page_url,
         "canonical_url": record.canonical_url,
         "title": record.title,
         "authors": record.authors,
@@ -143,7 +162,14 @@ def process_candidate(
         "body": record.body,
         "content_hash": record.content_hash,
     }
-    return kind, result, article
+
+
+def _charset_of(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip()
+    return None
 
 
 def collect_source(
@@ -152,55 +178,84 @@ def collect_source(
     candidates: Iterable[Candidate],
     discovery_attempts: Iterable[tuple[str, FetchResult]],
     fetcher: Fetcher,
+    *,
+    known_urls: frozenset[str] = frozenset(),
+    archive: Callable[[FetchResult], None] | None = None,
+    extract: bool = True,
+    workers: int = WORKERS,
 ) -> Collected:
-    """All rows of one source for one run: entry-point attempts, then one row per candidate
-    (`duplicate_url` and `over_limit` ones included, so no URL disappears silently)."""
+    """All rows of one source for one run: entry-point attempts, then one row per candidate.
+
+    Candidates already fetched successfully on an earlier night (`known_urls`) are not
+    fetched again unless the source sets `refresh`; they, repeated URLs and URLs beyond
+    `max_urls` still get a row (`already_fetched`, `duplicate_url`, `over_limit`), so no
+    URL disappears silently."""
     counts: dict[tuple[str, str], int] = {}
 
-    def row(kind: str, result: FetchResult) -> dict[str, Any]:
+    def row(kind: str, result: FetchResult, listed_at: str | None = None) -> dict[str, Any]:
         key = (kind, result.url)
         counts[key] = counts.get(key, 0) + 1
-        return fetch_row(run_date, source.id, kind, result, counts[key])
+        return fetch_row(run_date, source.id, kind, result, counts[key], listed_at)
 
     fetches = [row(kind, result) for kind, result in discovery_attempts]
     todo: list[Candidate] = []
     seen: set[str] = set()
     for cand in candidates:
-        kind = "file" if cand.via in ("file", "warc") else "article"
+        kind = url_kind_of(cand)
+        skip = None
         if cand.url in seen:
-            fetches.append(
-                row(
-                    kind,
-                    FetchResult(
-                        url=cand.url, outcome="duplicate_url", error="already collected in this run"
-                    ),
-                )
+            skip = FetchResult(
+                url=cand.url,
+                outcome="duplicate_url",
+                attempts=0,
+                error="already collected in this run",
+            )
+        elif cand.url in known_urls and not source.refresh:
+            skip = FetchResult(
+                url=cand.url,
+                outcome="already_fetched",
+                attempts=0,
+                error="fetched successfully on an earlier night",
             )
         elif len(todo) >= source.max_urls:
-            fetches.append(
-                row(
-                    kind,
-                    FetchResult(
-                        url=cand.url,
-                        outcome="over_limit",
-                        error=f"source max_urls={source.max_urls}",
-                    ),
-                )
+            skip = FetchResult(
+                url=cand.url,
+                outcome="over_limit",
+                attempts=0,
+                error=f"source max_urls={source.max_urls}",
             )
-        else:
-            seen.add(cand.url)
-            todo.append(cand)
+        if skip is not None:
+            fetches.append(row(kind, skip, cand.lastmod))
+            continue
+        seen.add(cand.url)
+        todo.append(cand)
 
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(lambda c: process_candidate(c, fetcher), todo))
+    def work(cand: Candidate) -> tuple[FetchResult, dict[str, Any] | None]:
+        result = fetch_candidate(cand, fetcher)
+        body, result.body = result.body, b""  # keep memory flat: the archive has the bytes
+        if not result.ok:
+            return result, None
+        if body and archive is not None:
+            result.body = body
+            archive(result)
+            result.body = b""
+        if not extract:
+            return result, None
+        if not body:
+            result.outcome, result.error = "extraction_empty", "empty body"
+            return result, None
+        return result, extract_result(result, body, trust_any_site=cand.via == "file")
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(work, todo))
 
     articles: list[dict[str, Any]] = []
     seen_articles: set[str] = set()
-    for kind, result, article in results:
+    for cand, (result, article) in zip(todo, results, strict=True):
         if article and article["article_id"] in seen_articles:
             result.outcome, result.error = "duplicate_url", "same canonical URL as another page"
             article = None
-        frow = row(kind, result)
+        frow = row(url_kind_of(cand), result, cand.lastmod)
         fetches.append(frow)
         if article:
             seen_articles.add(article["article_id"])
@@ -211,9 +266,7 @@ def collect_source(
                     "source_id": source.id,
                     "fetch_id": frow["fetch_id"],
                     "fetched_at": result.fetched_at,
+                    "listed_at": frow["listed_at"],
                 }
             )
     return Collected(fetches=fetches, articles=articles)
-
-
-__all__ = ["Collected", "collect_source", "fetch_row"]

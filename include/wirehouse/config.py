@@ -41,9 +41,16 @@ class Settings:
         return self.home / "landing"
 
     @property
-    def work_dir(self) -> Path:
-        """Per-task scratch output that `land` consolidates into the landing zone."""
-        return self.home / "work"
+    def collector_dir(self) -> Path:
+        """The collector's own record, one folder per run date: what each source's discovery
+        found (with feed validators) and what each fetch did. `land` consolidates it into the
+        landing zone; later nights read it to skip URLs already fetched."""
+        return self.home / "collector"
+
+    @property
+    def raw_dir(self) -> Path:
+        """Every fetched body, compressed and content-addressed (see `wirehouse.raw`)."""
+        return self.home / "raw"
 
     @property
     def published_dir(self) -> Path:

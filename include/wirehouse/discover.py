@@ -4,7 +4,9 @@ article URLs.
 Parsing is pure (bytes in, candidates out) so it is tested without a network; the I/O of
 fetching feeds and reading files happens in :func:`discover_source` at the edge. A feed
 that cannot be fetched or parsed is recorded as a fetch row with its reason and discovery
-carries on with the source's other entry points.
+carries on with the source's other entry points. Feeds, sitemaps and URL lists are fetched
+with conditional GET when the previous night left validators (ETag / Last-Modified); the
+date a feed or sitemap gives an entry travels with its URL as ``lastmod`` (ISO 8601, UTC).
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from __future__ import annotations
 import glob
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import feedparser
 from lxml import etree
 
-from wirehouse.fetch import Fetcher, FetchResult
+from wirehouse.dates import from_struct_time, parse_timestamp
+from wirehouse.fetch import Fetcher, FetchResult, decode_html
 from wirehouse.sources import Source
 from wirehouse.urls import canonicalize_url
 
@@ -34,8 +37,8 @@ class Candidate:
     """A URL (or saved page) to collect, with how it was found."""
 
     url: str
-    via: str  # feed | sitemap | url | file | warc
-    lastmod: str | None = None
+    via: str  # feed | sitemap | url | url_list | file | warc
+    lastmod: str | None = None  # ISO 8601 UTC, as the feed/sitemap/archive dated the entry
     path: str | None = None
     offset: int | None = None
 
@@ -57,8 +60,14 @@ def parse_feed(body: bytes, base_url: str) -> list[Candidate]:
         link = entry.get("link")
         if not link:
             continue
-        date = entry.get("published") or entry.get("updated")
-        out.append(Candidate(url=canonicalize_url(link, base_url), via="feed", lastmod=date))
+        date = from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
+        out.append(
+            Candidate(
+                url=canonicalize_url(link, base_url),
+                via="feed",
+                lastmod=date.isoformat() if date else None,
+            )
+        )
     return out
 
 
@@ -101,8 +110,13 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[list[Candidate], list[str
         if tag == "sitemapindex":
             children.append(canonicalize_url(loc, base_url))
         else:
+            date = parse_timestamp(lastmod)
             urls.append(
-                Candidate(url=canonicalize_url(loc, base_url), via="sitemap", lastmod=lastmod)
+                Candidate(
+                    url=canonicalize_url(loc, base_url),
+                    via="sitemap",
+                    lastmod=date.isoformat() if date else None,
+                )
             )
     return urls, children
 
@@ -131,10 +145,11 @@ def iter_warc_responses(path: Path) -> Iterator[Candidate]:
             uri = record.rec_headers.get_header("WARC-Target-URI")
             if not uri:
                 continue
+            date = parse_timestamp(record.rec_headers.get_header("WARC-Date"))
             yield Candidate(
                 url=canonicalize_url(uri),
                 via="warc",
-                lastmod=record.rec_headers.get_header("WARC-Date"),
+                lastmod=date.isoformat() if date else None,
                 path=str(path),
                 offset=records.get_record_offset(),
             )
@@ -163,23 +178,59 @@ def discover_files(source: Source) -> tuple[list[Candidate], list[FetchResult]]:
     return candidates, failures
 
 
+def parse_url_list(text: str, base_url: str | None = None) -> list[Candidate]:
+    """One URL per line; blank lines and ``#`` comments are skipped."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(Candidate(url=canonicalize_url(line, base_url), via="url_list"))
+    return out
+
+
+Archiver = Callable[[FetchResult], None]
+
+
+def _fetch_entry_point(
+    fetcher: Fetcher, url: str, validators: dict[str, dict[str, str]], archive: Archiver | None
+) -> FetchResult:
+    result = fetcher.fetch(url, validators=validators.get(url))
+    if result.ok and archive is not None:
+        archive(result)
+    return result
+
+
 def discover_source(
-    source: Source, fetcher: Fetcher
+    source: Source,
+    fetcher: Fetcher,
+    validators: dict[str, dict[str, str]] | None = None,
+    archive: Archiver | None = None,
 ) -> tuple[list[Candidate], list[tuple[str, FetchResult]]]:
     """All candidates of a source, in discovery order, plus one (url_kind, FetchResult) per
-    feed, sitemap or file pattern attempted. Deduplication and the `max_urls` cap are the
+    feed, sitemap, URL list or file pattern attempted (bodies dropped after parsing, once
+    `archive` has kept them). `validators` maps an entry-point URL to the ETag and
+    Last-Modified of its previous fetch. Deduplication and the `max_urls` cap are the
     collector's job, so that every skipped URL still gets its row."""
+    validators = validators or {}
     candidates: list[Candidate] = []
     attempts: list[tuple[str, FetchResult]] = []
 
-    for feed_url in source.feeds:
-        result = fetcher.fetch(feed_url)
+    def parse_into(kind: str, result: FetchResult, parse: Callable[[FetchResult], None]) -> None:
         if result.ok:
             try:
-                candidates.extend(parse_feed(result.body, result.final_url or feed_url))
+                parse(result)
             except DiscoveryParseError as exc:
                 result.outcome, result.error = "parse_error", str(exc)
-        attempts.append(("feed", _without_body(result)))
+        result.body = b""
+        attempts.append((kind, result))
+
+    for feed_url in source.feeds:
+        result = _fetch_entry_point(fetcher, feed_url, validators, archive)
+        parse_into(
+            "feed",
+            result,
+            lambda r, u=feed_url: candidates.extend(parse_feed(r.body, r.final_url or u)),
+        )
 
     queue = [(url, 0) for url in source.sitemaps]
     visited: set[str] = set()
@@ -188,16 +239,37 @@ def discover_source(
         if sitemap_url in visited:
             continue
         visited.add(sitemap_url)
-        result = fetcher.fetch(sitemap_url)
-        if result.ok:
-            try:
-                urls, children = parse_sitemap(result.body, result.final_url or sitemap_url)
-                candidates.extend(urls)
-                if depth < MAX_SITEMAP_DEPTH:
-                    queue.extend((child, depth + 1) for child in children)
-            except DiscoveryParseError as exc:
-                result.outcome, result.error = "parse_error", str(exc)
-        attempts.append(("sitemap", _without_body(result)))
+
+        def parse_sitemap_into(r: FetchResult, u: str = sitemap_url, d: int = depth) -> None:
+            urls, children = parse_sitemap(r.body, r.final_url or u)
+            candidates.extend(urls)
+            if d < MAX_SITEMAP_DEPTH:
+                queue.extend((child, d + 1) for child in children)
+
+        parse_into(
+            "sitemap",
+            _fetch_entry_point(fetcher, sitemap_url, validators, archive),
+            parse_sitemap_into,
+        )
+
+    for list_ref in source.url_lists:
+        if list_ref.startswith(("http://", "https://")):
+            result = _fetch_entry_point(fetcher, list_ref, validators, archive)
+            parse_into(
+                "url_list",
+                result,
+                lambda r, u=list_ref: candidates.extend(
+                    parse_url_list(decode_html(r.body, r.encoding), r.final_url or u)
+                ),
+            )
+            continue
+        path = Path(list_ref) if Path(list_ref).is_absolute() else Path(source.base_dir) / list_ref
+        try:
+            candidates.extend(parse_url_list(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            attempts.append(
+                ("url_list", FetchResult(url=path.as_uri(), outcome="file_error", error=repr(exc)))
+            )
 
     candidates.extend(Candidate(url=canonicalize_url(u), via="url") for u in source.urls)
 
@@ -205,8 +277,3 @@ def discover_source(
     candidates.extend(file_candidates)
     attempts.extend(("file", failure) for failure in file_failures)
     return candidates, attempts
-
-
-def _without_body(result: FetchResult) -> FetchResult:
-    result.body = b""
-    return result

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import lxml.html
 import trafilatura
 
+from wirehouse.dates import parse_timestamp
 from wirehouse.normalise import content_hash, detect_language, normalise_body, word_count
 from wirehouse.urls import canonicalize_url, same_site
 
@@ -47,20 +48,6 @@ MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an 
 
 class ExtractionEmpty(ValueError):
     """The page yielded no article text."""
-
-
-def parse_timestamp(value: str | None) -> datetime | None:
-    """An ISO 8601 date or timestamp as an aware UTC datetime (dates at midnight UTC)."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def page_metadata(html: str) -> dict[str, str]:

@@ -1,9 +1,22 @@
 """Fetching over HTTP, politely and without ever raising on a bad server or page.
 
 Every attempt ends as a :class:`FetchResult` whose ``outcome`` comes from a closed set, so
-the warehouse can say exactly what happened to each URL. The guard against server-side
-request forgery resolves each host (again after every redirect) and refuses private,
-loopback, link-local and multicast addresses unless the source explicitly allows them.
+the warehouse can say exactly what happened to each URL. Politeness and safety rules:
+
+- robots.txt is read once per host per fetcher (one fetcher per task run) and obeyed for our
+  user agent; its ``Crawl-delay`` raises the per-host delay (capped at ``MAX_CRAWL_DELAY``).
+  Following RFC 9309, a robots.txt that answers 4xx allows everything and one that cannot be
+  reached (5xx, timeout, connection error) disallows everything for this run.
+- per host, at most ``concurrency`` requests at once and ``delay`` seconds between starts;
+- connect and read timeouts plus a total deadline per attempt, a streamed size cap (counted
+  after decompression, so a gzip bomb stops at the cap), at most ``MAX_REDIRECTS`` redirects
+  with loop detection;
+- retries with exponential backoff and jitter for connection errors, timeouts, 429 and 5xx,
+  waiting what ``Retry-After`` asks (up to ``max_retry_after``); never for other 4xx;
+- conditional GET (ETag / Last-Modified) when the caller passes validators;
+- the guard against server-side request forgery resolves every host, again after every
+  redirect, and refuses private, loopback, link-local, multicast and reserved addresses
+  unless the source allows that host.
 """
 
 from __future__ import annotations
@@ -17,15 +30,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
 OUTCOMES = (
     "ok",
+    "not_modified",
     "http_error",
     "timeout",
     "connection_error",
+    "robots_disallowed",
     "too_large",
     "not_html",
     "blocked_private_address",
@@ -35,14 +52,21 @@ OUTCOMES = (
     "extraction_empty",
     "extraction_error",
     "duplicate_url",
+    "already_fetched",
     "file_error",
     "over_limit",
 )
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_BYTES = 5 * 1024 * 1024
+MAX_ROBOTS_BYTES = 512 * 1024
 MAX_REDIRECTS = 5
+MAX_CRAWL_DELAY = 30.0
+ROBOTS_AGENT = "Wirehouse"
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# WHATWG: browsers decode these labels as windows-1252, which fills 0x80-0x9F with characters
+MIN_DETECTION_BYTES = 1024
+LATIN1_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
 
 
 @dataclass
@@ -57,9 +81,14 @@ class FetchResult:
     content_type: str | None = None
     body: bytes = b""
     encoding: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    bytes_received: int = 0
     elapsed_ms: int = 0
     attempts: int = 1
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    retry_after: float | None = None
+    body_sha256: str | None = None  # set once the body is in the raw archive
 
     @property
     def ok(self) -> bool:
@@ -90,22 +119,45 @@ def check_public_host(url: str) -> None:
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:
-    """HTML by header, or by sniffing when the server sent no type."""
+    """HTML by header (or by sniffing when the server sent no type), and not binary."""
+    if looks_binary(body):
+        return False
     if content_type:
         return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
     head = body[:512].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html"))
 
 
+def looks_binary(body: bytes) -> bool:
+    """A body with NUL bytes or mostly control bytes is not text, whatever its header says."""
+    head = body[:2048]
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls / len(head) > 0.1
+
+
+def _normalise_label(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    return "windows-1252" if label in LATIN1_LABELS else label
+
+
 def decode_html(body: bytes, header_encoding: str | None) -> str:
-    """Decode a page: BOM, then the HTTP charset, then ``<meta charset>``, then UTF-8,
-    falling back to windows-1252 (a superset of latin-1 that browsers use for it)."""
+    """Decode a page: a BOM wins, then the HTTP charset, then ``<meta charset>``, then
+    strict UTF-8, then statistical detection, finally windows-1252 with replacement.
+    A declared charset that cannot decode the bytes is ignored (servers lie)."""
     if body.startswith(b"\xef\xbb\xbf"):
         return body[3:].decode("utf-8", errors="replace")
-    candidates = [header_encoding]
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body.decode("utf-16", errors="replace")
+    candidates = [_normalise_label(header_encoding)]
     match = META_CHARSET_RE.search(body[:4096])
     if match:
-        candidates.append(match.group(1).decode("ascii", "ignore"))
+        candidates.append(_normalise_label(match.group(1).decode("ascii", "ignore")))
     candidates.append("utf-8")
     for enc in candidates:
         if not enc:
@@ -114,12 +166,48 @@ def decode_html(body: bytes, header_encoding: str | None) -> str:
             return body.decode(enc)
         except (LookupError, UnicodeDecodeError):
             continue
-    return body.decode("windows-1252", errors="replace")
+    western = body.decode("windows-1252", errors="replace")
+    if len(body) < MIN_DETECTION_BYTES or _mostly_ascii_letters(western):
+        # Western European text is mostly ASCII letters with a few accents; statistical
+        # detectors misread it (as Baltic or Turkish code pages) more often than not.
+        return western
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:65536]).best()
+    if best is not None and best.encoding:
+        try:
+            return body.decode(best.encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return western
+
+
+def _mostly_ascii_letters(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return True
+    return sum(1 for c in letters if c.isascii()) / len(letters) > 0.7
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 class HostPacer:
-    """Per-host politeness: at most `concurrency` requests at once and `delay` seconds
-    between the starts of consecutive requests to the same host."""
+    """Per-host politeness: at most `concurrency` requests at once and a delay between the
+    starts of consecutive requests to the same host (raised per host by Crawl-delay)."""
 
     def __init__(self, delay: float, concurrency: int = 2) -> None:
         self.delay = delay
@@ -127,6 +215,11 @@ class HostPacer:
         self._lock = threading.Lock()
         self._sems: dict[str, threading.Semaphore] = {}
         self._next_at: dict[str, float] = {}
+        self._delays: dict[str, float] = {}
+
+    def set_delay(self, host: str, delay: float) -> None:
+        with self._lock:
+            self._delays[host] = max(self.delay, delay)
 
     def acquire(self, host: str) -> threading.Semaphore:
         with self._lock:
@@ -135,37 +228,63 @@ class HostPacer:
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_at.get(host, now))
-            self._next_at[host] = start + self.delay
+            self._next_at[host] = start + self._delays.get(host, self.delay)
         if start > now:
             time.sleep(start - now)
         return sem
 
 
+@dataclass
+class _Robots:
+    parser: RobotFileParser | None  # None: everything allowed
+    disallow_all_reason: str | None = None
+
+
 class Fetcher:
-    """A reusable HTTP client with the project's safety rules; thread-safe."""
+    """A reusable HTTP client with the project's politeness and safety rules; thread-safe."""
 
     def __init__(
         self,
         user_agent: str,
         *,
-        allow_private_hosts: bool = False,
+        allow_private_hosts: bool | Callable[[str], bool] = False,
         delay_seconds: float = 1.0,
-        timeout: float = 20.0,
+        concurrency: int = 2,
+        timeout: float = 10.0,
+        total_timeout: float = 30.0,
         max_bytes: int = MAX_BYTES,
         retries: int = 2,
         backoff: float = 0.5,
+        max_retry_after: float = 120.0,
+        respect_robots: bool = True,
+        max_connections: int = 100,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.allow_private_hosts = allow_private_hosts
+        if callable(allow_private_hosts):
+            self._may_reach_private = allow_private_hosts
+        else:
+            allowed = bool(allow_private_hosts)
+            self._may_reach_private = lambda _host: allowed
+        self.user_agent = user_agent
+        self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.retries = retries
         self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.respect_robots = respect_robots
         self._sleep = sleep
-        self._pacer = HostPacer(delay_seconds)
+        self._pacer = HostPacer(delay_seconds, concurrency)
+        self._robots: dict[str, _Robots] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        encodings = "gzip, deflate, br"
         self._client = httpx.Client(
-            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers={"User-Agent": user_agent, "Accept-Encoding": encodings},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
         )
 
     def close(self) -> None:
@@ -177,26 +296,93 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, url: str) -> FetchResult:
-        """Fetch a URL, retrying transient failures; never raises for network problems."""
+    # -- robots.txt --------------------------------------------------------------------
+
+    def _robots_for(self, url: str) -> _Robots:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            lock = self._robots_locks.setdefault(origin, threading.Lock())
+        with lock:  # one robots.txt fetch per host, however many threads ask
+            if origin not in self._robots:
+                self._robots[origin] = self._load_robots(origin, parts.hostname or "")
+            return self._robots[origin]
+
+    def _load_robots(self, origin: str, host: str) -> _Robots:
+        result = self._fetch_with_retries(origin + "/robots.txt", None, self.max_bytes)
+        if result.outcome == "ok":
+            parser = RobotFileParser()
+            parser.parse(decode_html(result.body[:MAX_ROBOTS_BYTES], result.encoding).splitlines())
+            delay = parser.crawl_delay(ROBOTS_AGENT)
+            if delay:
+                self._pacer.set_delay(host, min(float(delay), MAX_CRAWL_DELAY))
+            return _Robots(parser)
+        if result.outcome == "http_error" and result.http_status and result.http_status < 500:
+            return _Robots(None)  # no robots.txt: everything allowed
+        if result.outcome in ("blocked_private_address", "invalid_url"):
+            return _Robots(None)  # the page fetch itself reports the real problem
+        return _Robots(None, f"robots.txt unreachable ({result.outcome}: {result.error})")
+
+    def robots_verdict(self, url: str) -> str | None:
+        """None when robots.txt allows the URL, else the reason it may not be fetched."""
+        if not self.respect_robots:
+            return None
+        robots = self._robots_for(url)
+        if robots.disallow_all_reason:
+            return robots.disallow_all_reason
+        if robots.parser is not None and not robots.parser.can_fetch(ROBOTS_AGENT, url):
+            return "disallowed by robots.txt"
+        return None
+
+    # -- fetching ----------------------------------------------------------------------
+
+    def fetch(self, url: str, validators: dict[str, str] | None = None) -> FetchResult:
+        """Fetch a URL (robots.txt permitting), retrying transient failures; never raises
+        for network or server problems. `validators` ({"etag", "last_modified"}) make it a
+        conditional GET, answered by ``not_modified``."""
         started = time.monotonic()
-        result = FetchResult(url=url, outcome="invalid_url", error="not an http(s) URL")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return FetchResult(url=url, outcome="invalid_url", error=f"not an http(s) URL: {url!r}")
+        reason = self.robots_verdict(url)
+        if reason:
+            result = FetchResult(url=url, outcome="robots_disallowed", error=reason, attempts=0)
+        else:
+            result = self._fetch_with_retries(url, validators, self.max_bytes)
+        result.elapsed_ms = int((time.monotonic() - started) * 1000)
+        result.fetched_at = datetime.now(UTC)
+        return result
+
+    def _fetch_with_retries(
+        self, url: str, validators: dict[str, str] | None, max_bytes: int
+    ) -> FetchResult:
+        result = FetchResult(url=url, outcome="invalid_url")
         for attempt in range(1, self.retries + 2):
-            result = self._fetch_once(url)
+            result = self._fetch_once(url, validators, max_bytes)
             result.attempts = attempt
             transient = result.outcome in ("timeout", "connection_error") or (
                 result.outcome == "http_error" and result.http_status in RETRYABLE_STATUS
             )
             if not transient or attempt > self.retries:
                 break
-            self._sleep(self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 2))
-        result.elapsed_ms = int((time.monotonic() - started) * 1000)
-        result.fetched_at = datetime.now(UTC)
+            wait = self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 2)
+            if result.retry_after is not None:
+                if result.retry_after > self.max_retry_after:
+                    result.error = (
+                        f"{result.error}; Retry-After {result.retry_after:.0f}s exceeds "
+                        f"the {self.max_retry_after:.0f}s cap"
+                    )
+                    break
+                wait = max(wait, result.retry_after)
+            self._sleep(wait)
         return result
 
-    def _fetch_once(self, url: str) -> FetchResult:
+    def _fetch_once(
+        self, url: str, validators: dict[str, str] | None, max_bytes: int
+    ) -> FetchResult:
         seen: set[str] = set()
         current = url
+        deadline = time.monotonic() + self.total_timeout
         for _ in range(MAX_REDIRECTS + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -205,15 +391,15 @@ class Fetcher:
                 return FetchResult(url=url, outcome="redirect_loop", error=f"loop at {current}")
             seen.add(current)
             try:
-                if not self.allow_private_hosts:
+                if not self._may_reach_private(parts.hostname):
                     check_public_host(current)
             except PrivateAddressError as exc:
                 return FetchResult(url=url, outcome="blocked_private_address", error=str(exc))
-            except OSError as exc:
+            except (OSError, UnicodeError) as exc:
                 return FetchResult(url=url, outcome="connection_error", error=f"DNS: {exc}")
             sem = self._pacer.acquire(parts.hostname)
             try:
-                step = self._request(url, current)
+                step = self._request(url, current, validators, max_bytes, deadline)
             finally:
                 sem.release()
             if isinstance(step, FetchResult):
@@ -221,39 +407,64 @@ class Fetcher:
             current = step
         return FetchResult(url=url, outcome="redirect_loop", error="too many redirects")
 
-    def _request(self, url: str, current: str) -> FetchResult | str:
+    def _request(
+        self,
+        url: str,
+        current: str,
+        validators: dict[str, str] | None,
+        max_bytes: int,
+        deadline: float,
+    ) -> FetchResult | str:
         """One request; returns the next URL on a redirect, else the final result."""
+        headers = {}
+        if validators and validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators and validators.get("last_modified"):
+            headers["If-Modified-Since"] = validators["last_modified"]
         try:
-            with self._client.stream("GET", current) as resp:
+            with self._client.stream("GET", current, headers=headers) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     return urljoin(current, resp.headers["location"])
-                ctype = resp.headers.get("content-type")
-                base = FetchResult(
+                res = FetchResult(
                     url=url,
                     outcome="ok",
                     final_url=current,
                     http_status=resp.status_code,
-                    content_type=ctype,
+                    content_type=resp.headers.get("content-type"),
+                    etag=resp.headers.get("etag"),
+                    last_modified=resp.headers.get("last-modified"),
                 )
+                if resp.status_code == 304:
+                    res.outcome = "not_modified"
+                    return res
                 if resp.status_code >= 400:
-                    base.outcome, base.error = "http_error", f"HTTP {resp.status_code}"
-                    return base
+                    res.outcome, res.error = "http_error", f"HTTP {resp.status_code}"
+                    res.retry_after = retry_after_seconds(
+                        resp.headers.get("retry-after"), datetime.now(UTC)
+                    )
+                    return res
                 declared = resp.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                    base.outcome, base.error = "too_large", f"content-length {declared}"
-                    return base
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    res.outcome, res.error = "too_large", f"Content-Length {declared}"
+                    return res
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
                     size += len(chunk)
-                    if size > self.max_bytes:
-                        base.outcome = "too_large"
-                        base.error = f"body over {self.max_bytes} bytes"
-                        return base
+                    if size > max_bytes:
+                        res.outcome, res.error = "too_large", f"body over {max_bytes} bytes"
+                        res.bytes_received = size
+                        return res
+                    if time.monotonic() > deadline:
+                        res.outcome = "timeout"
+                        res.error = f"total time over {self.total_timeout:.0f}s"
+                        res.bytes_received = size
+                        return res
                     chunks.append(chunk)
-                base.body = b"".join(chunks)
-                base.encoding = resp.charset_encoding
-                return base
+                res.body = b"".join(chunks)
+                res.bytes_received = size
+                res.encoding = resp.charset_encoding
+                return res
         except httpx.TimeoutException as exc:
             return FetchResult(url=url, outcome="timeout", final_url=current, error=repr(exc))
         except (httpx.TransportError, httpx.DecodingError) as exc:

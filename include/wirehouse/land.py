@@ -50,6 +50,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("elapsed_ms", pa.int32()),
             ("attempts", pa.int32()),
             ("fetched_at", TS),
+            ("listed_at", TS),
+            ("body_sha256", pa.string()),
         ]
     ),
     "articles": pa.schema(
@@ -70,6 +72,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("body", pa.string()),
             ("content_hash", pa.string()),
             ("fetched_at", TS),
+            ("listed_at", TS),
         ]
     ),
 }

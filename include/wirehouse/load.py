@@ -39,9 +39,16 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the landing tables, and add columns a newer contract introduced, so a
+    warehouse written by an older version keeps loading."""
     con.execute(f"create schema if not exists {SCHEMA}")
-    for table in SCHEMAS:
+    for table, schema in SCHEMAS.items():
         con.execute(ddl(table))
+        for f in schema:
+            con.execute(
+                f"alter table {SCHEMA}.{table} add column if not exists "
+                f"{f.name} {ARROW_TO_DUCKDB[f.type]}"
+            )
 
 
 def load_run_date(warehouse: Path, landing_dir: Path, run_date: str) -> dict[str, int]:

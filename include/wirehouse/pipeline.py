@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
@@ -18,8 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wirehouse import land, load, publish
-from wirehouse.collect import collect_source
+from wirehouse import land, load, publish, raw
+from wirehouse.collect import PAGE_KINDS, collect_source
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
 from wirehouse.fetch import Fetcher, FetchResult
@@ -31,8 +32,62 @@ def _check_date(run_date: str) -> str:
     return run_date
 
 
-def run_work_dir(settings: Settings, run_date: str) -> Path:
-    return settings.work_dir / f"run_date={_check_date(run_date)}"
+def run_collector_dir(settings: Settings, run_date: str) -> Path:
+    return settings.collector_dir / f"run_date={_check_date(run_date)}"
+
+
+def _earlier_run_dirs(settings: Settings, run_date: str) -> list[Path]:
+    """The collector's folders of nights before `run_date`, oldest first. Only earlier
+    nights count, so re-running a night sees the same history and gives the same rows."""
+    if not settings.collector_dir.exists():
+        return []
+    dirs = [
+        d
+        for d in settings.collector_dir.glob("run_date=*")
+        if d.name.removeprefix("run_date=") < run_date
+    ]
+    return sorted(dirs)
+
+
+def previous_validators(settings: Settings, source_id: str, run_date: str) -> dict[str, dict]:
+    """ETag / Last-Modified of each feed, sitemap and URL list from the last earlier night."""
+    for run_dir in reversed(_earlier_run_dirs(settings, run_date)):
+        path = run_dir / "discovered" / f"{source_id}.json"
+        if path.exists():
+            attempts = json.loads(path.read_text(encoding="utf-8"))["attempts"]
+            return {
+                a["url"]: {
+                    "etag": a.get("etag") or "",
+                    "last_modified": a.get("last_modified") or "",
+                }
+                for a in attempts
+                if a["outcome"] in ("ok", "not_modified")
+                and (a.get("etag") or a.get("last_modified"))
+            }
+    return {}
+
+
+def previously_fetched(settings: Settings, source_id: str, run_date: str) -> frozenset[str]:
+    """Page URLs of this source whose body was fetched (and archived) on an earlier night."""
+    urls: set[str] = set()
+    for run_dir in _earlier_run_dirs(settings, run_date):
+        path = run_dir / "collected" / f"{source_id}.fetches.parquet"
+        if not path.exists():
+            continue
+        table = pq.read_table(path, columns=["url", "url_kind", "body_sha256"])
+        for url, kind, sha in zip(
+            *(table.column(c).to_pylist() for c in table.column_names), strict=True
+        ):
+            if sha and kind in PAGE_KINDS:
+                urls.add(url)
+    return frozenset(urls)
+
+
+def _archiver(settings: Settings) -> Callable[[FetchResult], None]:
+    def keep(result: FetchResult) -> None:
+        result.body_sha256 = raw.archive(settings.raw_dir, result.body)
+
+    return keep
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -50,8 +105,9 @@ def list_sources(settings: Settings) -> list[dict[str, Any]]:
 def _fetcher(settings: Settings, source: Source) -> Fetcher:
     return Fetcher(
         settings.user_agent,
-        allow_private_hosts=source.allow_private_hosts,
+        allow_private_hosts=source.may_reach_private,
         delay_seconds=source.delay_seconds,
+        concurrency=source.concurrency,
     )
 
 
@@ -71,11 +127,15 @@ def _result_from_json(data: dict[str, Any]) -> tuple[str, FetchResult]:
 
 
 def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> dict[str, Any]:
-    """Discover one source's candidates; writes `discovered/<source>.json` in the run's work dir."""
+    """Discover one source's candidates; writes `discovered/<source>.json` in the night's
+    collector folder (with the validators the next night's conditional GETs use)."""
     source = Source.from_dict(source_dict)
+    validators = previous_validators(settings, source.id, run_date)
     with _fetcher(settings, source) as fetcher:
-        candidates, attempts = discover_source(source, fetcher)
-    path = run_work_dir(settings, run_date) / "discovered" / f"{source.id}.json"
+        candidates, attempts = discover_source(
+            source, fetcher, validators=validators, archive=_archiver(settings)
+        )
+    path = run_collector_dir(settings, run_date) / "discovered" / f"{source.id}.json"
     payload = {
         "source": source.to_dict(),
         "candidates": [c.to_dict() for c in candidates],
@@ -87,20 +147,32 @@ def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> 
         "run_date": run_date,
         "path": str(path),
         "candidates": len(candidates),
-        "entry_point_failures": sum(1 for _, r in attempts if not r.ok),
+        "entry_point_failures": sum(
+            1 for _, r in attempts if r.outcome not in ("ok", "not_modified")
+        ),
     }
 
 
 def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Fetch, extract and normalise one source's candidates; writes work Parquet files."""
+    """Fetch, extract and normalise one source's candidates, skipping pages fetched on an
+    earlier night; writes the night's collector Parquet files."""
     payload = json.loads(Path(discovery["path"]).read_text(encoding="utf-8"))
     source = Source.from_dict(payload["source"])
     run_date = discovery["run_date"]
     candidates = [Candidate(**c) for c in payload["candidates"]]
     attempts = [_result_from_json(a) for a in payload["attempts"]]
+    known = previously_fetched(settings, source.id, run_date)
     with _fetcher(settings, source) as fetcher:
-        collected = collect_source(source, run_date, candidates, attempts, fetcher)
-    out_dir = run_work_dir(settings, run_date) / "collected"
+        collected = collect_source(
+            source,
+            run_date,
+            candidates,
+            attempts,
+            fetcher,
+            known_urls=known,
+            archive=_archiver(settings),
+        )
+    out_dir = run_collector_dir(settings, run_date) / "collected"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for table, rows in (("fetches", collected.fetches), ("articles", collected.articles)):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-LIST_FIELDS = ("feeds", "sitemaps", "urls", "files")
+LIST_FIELDS = ("feeds", "sitemaps", "urls", "url_lists", "files")
 KNOWN_FIELDS = {
     "id",
     "name",
@@ -25,7 +25,9 @@ KNOWN_FIELDS = {
     *LIST_FIELDS,
     "allow_private_hosts",
     "delay_seconds",
+    "concurrency",
     "max_urls",
+    "refresh",
 }
 
 
@@ -43,10 +45,14 @@ class Source:
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
+    url_lists: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
-    allow_private_hosts: bool = False
+    # True: any host may resolve to a private address; a list: only these host names may
+    allow_private_hosts: bool | tuple[str, ...] = False
     delay_seconds: float = 1.0
+    concurrency: int = 2
     max_urls: int = 200
+    refresh: bool = False
     base_dir: str = field(default=".", compare=False)
 
     @property
@@ -60,6 +66,8 @@ class Source:
         data = asdict(self)
         for name in LIST_FIELDS:
             data[name] = list(data[name])
+        if isinstance(self.allow_private_hosts, tuple):
+            data["allow_private_hosts"] = list(self.allow_private_hosts)
         return data
 
     @classmethod
@@ -68,7 +76,15 @@ class Source:
         values = dict(data)
         for name in LIST_FIELDS:
             values[name] = tuple(values.get(name) or ())
+        if isinstance(values.get("allow_private_hosts"), list):
+            values["allow_private_hosts"] = tuple(values["allow_private_hosts"])
         return cls(**values)
+
+    def may_reach_private(self, host: str) -> bool:
+        """Whether this source may fetch from `host` when it resolves to a private address."""
+        if isinstance(self.allow_private_hosts, bool):
+            return self.allow_private_hosts
+        return host.lower() in self.allow_private_hosts
 
 
 def _is_http_url(value: object) -> bool:
@@ -113,6 +129,12 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
                     raise SourcesError(
                         f"{where}: 'files[{i}]' must be a path or glob, got {item!r}"
                     )
+            elif list_name == "url_lists":
+                if not isinstance(item, str) or not item.strip():
+                    raise SourcesError(
+                        f"{where}: 'url_lists[{i}]' must be an http(s) URL or a file path, "
+                        f"got {item!r}"
+                    )
             elif not _is_http_url(item):
                 raise SourcesError(
                     f"{where}: '{list_name}[{i}]' must be an http(s) URL, got {item!r}"
@@ -122,8 +144,22 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
         raise SourcesError(f"{where}: needs at least one of {', '.join(LIST_FIELDS)}")
 
     allow_private = raw.get("allow_private_hosts", False)
-    if not isinstance(allow_private, bool):
-        raise SourcesError(f"{where}: 'allow_private_hosts' must be true or false")
+    if isinstance(allow_private, list) and all(
+        isinstance(h, str) and h.strip() for h in allow_private
+    ):
+        allow_private = tuple(h.strip().lower() for h in allow_private)
+    elif not isinstance(allow_private, bool):
+        raise SourcesError(
+            f"{where}: 'allow_private_hosts' must be true, false or a list of host names"
+        )
+    refresh = raw.get("refresh", False)
+    if not isinstance(refresh, bool):
+        raise SourcesError(f"{where}: 'refresh' must be true or false")
+    concurrency = raw.get("concurrency", 2)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise SourcesError(
+            f"{where}: 'concurrency' must be a whole number >= 1, got {concurrency!r}"
+        )
     delay = raw.get("delay_seconds", 1.0)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
         raise SourcesError(f"{where}: 'delay_seconds' must be a number >= 0, got {delay!r}")
@@ -137,7 +173,9 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
         home_url=home_url,
         allow_private_hosts=allow_private,
         delay_seconds=float(delay),
+        concurrency=concurrency,
         max_urls=max_urls,
+        refresh=refresh,
         base_dir=str(base_dir),
         **lists,
     )

@@ -24,7 +24,8 @@ final as (
         site_name,
         content_hash,
         first_seen_at,
-        last_seen_at
+        last_seen_at,
+        listed_at
 
     from articles
 

@@ -22,7 +22,9 @@ final as (
         bytes,
         elapsed_ms,
         attempts,
-        fetched_at
+        fetched_at,
+        listed_at,
+        body_sha256
 
     from fetches
 

@@ -33,7 +33,8 @@ renamed as (
 
         -- timestamps (utc)
         cast(published_at as timestamptz) as published_at,
-        cast(fetched_at as timestamptz) as fetched_at
+        cast(fetched_at as timestamptz) as fetched_at,
+        cast(listed_at as timestamptz) as listed_at
 
     from source
 

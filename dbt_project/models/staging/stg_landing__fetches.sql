@@ -24,6 +24,7 @@ renamed as (
         cast(http_status as integer) as http_status,
         cast(error as varchar) as error,
         cast(content_type as varchar) as content_type,
+        cast(body_sha256 as varchar) as body_sha256,
 
         -- numerics
         cast(bytes as bigint) as bytes,
@@ -31,7 +32,8 @@ renamed as (
         cast(attempts as integer) as attempts,
 
         -- timestamps (utc)
-        cast(fetched_at as timestamptz) as fetched_at
+        cast(fetched_at as timestamptz) as fetched_at,
+        cast(listed_at as timestamptz) as listed_at
 
     from source
 

@@ -1,0 +1,31 @@
+"""Timestamps from the wild (meta tags, feeds, sitemaps, HTTP) as aware UTC datetimes."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """An ISO 8601 date or timestamp as an aware UTC datetime (dates at midnight UTC,
+    naive times taken as UTC); None when it is not one."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def from_struct_time(value: time.struct_time | None) -> datetime | None:
+    """feedparser's parsed dates (UTC struct_time) as aware datetimes."""
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
