@@ -1,120 +1,276 @@
-"""End to end: the real `news_daily` DAG through `airflow dags test`, against pages served
-by a real HTTP server on 127.0.0.1, into a real DuckDB file, through real dbt.
+"""End to end: the real `news_daily` DAG through `airflow dags test`, against a real HTTP
+server on 127.0.0.1 that serves good pages and every kind of trouble at once, into a real
+DuckDB file, through real dbt.
 
-Slow (two DAG runs, about a minute and a half), and the one test that proves the pieces fit.
+Slow (three DAG runs, a few minutes), and the one test that proves the pieces fit: every URL
+gets its row, the good pages land in `fct_articles`, re-running a night changes nothing, and
+the next night skips what is already stored and asks the feed conditionally.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+from werkzeug import Request, Response
+
+from wirehouse import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "include" / "sample_articles"
 BIN = Path(sys.executable).parent
-RUN_DATE = "2026-11-22"
+NIGHT_1, NIGHT_2 = "2026-11-22", "2026-11-23"
+FEED_ETAG = '"feed-v1"'
 pytestmark = pytest.mark.e2e
 
 
 def rss(items: list[str]) -> str:
-    entries = "".join(f"<item><title>t</title><link>{u}</link></item>" for u in items)
+    entries = "".join(
+        f"<item><title>t</title><link>{u}</link><pubDate>Sat, 21 Nov 2026 08:00:00 GMT</pubDate></item>"
+        for u in items
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{entries}</channel></rss>'
 
 
-def sitemap(urls: list[str]) -> str:
-    body = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
-    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+def sitemap(urls: list[str]) -> bytes:
+    body = "".join(f"<url><loc>{u}</loc><lastmod>2026-11-21</lastmod></url>" for u in urls)
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'.encode()
+
+
+def latin1_page() -> bytes:
+    para = (
+        "<p>Le préfet de la région a confirmé jeudi que la crue de la rivière avait atteint "
+        "un niveau exceptionnel, obligeant les élèves de trois écoles à être évacués vers le "
+        "gymnase municipal où des bénévoles leur ont servi un repas chaud.</p>"
+    )
+    html = (
+        f"<html><head><title>Crue</title></head><body><article>{para * 6}</article></body></html>"
+    )
+    return html.encode("latin-1")
 
 
 @pytest.fixture
-def site(httpserver: HTTPServer) -> dict[str, list[str]]:
-    """A local news site: feed + sitemap over the bundled English sample pages, and failures."""
+def server() -> Iterator[HTTPServer]:
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+@pytest.fixture
+def site(server: HTTPServer) -> dict[str, object]:
+    """A local news site serving good pages and every failure the collector must survive."""
+    u = server.url_for
     pages = sorted(SAMPLES.glob("harbor_wire/*.html")) + sorted(
         SAMPLES.glob("trendpulse_now/*.html")
     )
-    urls = []
+    good = []
     for page in pages:
         path = f"/news/{page.parent.name}/{page.name}"
-        httpserver.expect_request(path).respond_with_data(
+        server.expect_request(path).respond_with_data(
             page.read_bytes(), content_type="text/html; charset=utf-8"
         )
-        urls.append(httpserver.url_for(path))
-    httpserver.expect_request("/gone.html").respond_with_data("gone", status=404)
-    httpserver.expect_request("/report.pdf").respond_with_data(
-        b"%PDF-1.4", content_type="application/pdf"
+        good.append(u(path))
+    server.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    server.expect_request("/news/latin1.html").respond_with_data(
+        latin1_page(), content_type="text/html; charset=iso-8859-1"
     )
-    half = len(urls) // 2
-    feed_urls = [*urls[:half], httpserver.url_for("/gone.html"), httpserver.url_for("/report.pdf")]
-    # the sitemap repeats one feed URL (with a tracking parameter) to exercise deduplication
-    sitemap_urls = [*urls[half:], urls[0] + "?utm_source=sitemap"]
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        rss(feed_urls), content_type="application/rss+xml"
+    good.append(u("/news/latin1.html"))
+
+    flaky = {"n": 0}
+
+    def flaky_handler(_req: Request) -> Response:
+        flaky["n"] += 1
+        if flaky["n"] == 1:
+            return Response("busy", status=503, headers={"Retry-After": "1"})
+        return Response(
+            pages[0].read_bytes().replace(b"Calder", b"Calder (updated)"), content_type="text/html"
+        )
+
+    def slow_handler(_req: Request) -> Response:
+        time.sleep(1.5)
+        return Response("<html><body>late</body></html>", content_type="text/html")
+
+    redirects = {
+        "/r1": u("/r2"),
+        "/r2": u("/news/latin1.html?via=redirect"),
+        "/loop-a": u("/loop-b"),
+        "/loop-b": u("/loop-a"),
+        "/to-private": f"http://localhost:{server.port}/news/x.html",
+    }
+    for path, target in redirects.items():
+        server.expect_request(path).respond_with_response(
+            Response(status=302, headers={"Location": target})
+        )
+    server.expect_request("/news/latin1.html", query_string="via=redirect").respond_with_data(
+        latin1_page(), content_type="text/html; charset=iso-8859-1"
     )
-    httpserver.expect_request("/sitemap.xml").respond_with_data(
-        sitemap(sitemap_urls), content_type="application/xml"
+    server.expect_request("/flaky.html").respond_with_handler(flaky_handler)
+    server.expect_request("/slow.html").respond_with_handler(slow_handler)
+    server.expect_request("/gone.html").respond_with_data("gone", status=404)
+    server.expect_request("/report.pdf").respond_with_data(
+        b"%PDF-1.4 ...", content_type="application/pdf"
     )
-    httpserver.expect_request("/broken.xml").respond_with_data(
+    server.expect_request("/binary.html").respond_with_data(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR" * 50, content_type="text/html"
+    )
+    server.expect_request("/huge.html").respond_with_data(
+        b"<html>" + b"x" * (6 * 1024 * 1024), content_type="text/html"
+    )
+    server.expect_request("/bomb.html").respond_with_data(
+        gzip.compress(b"<html>" + b" " * (60 * 1024 * 1024)),
+        content_type="text/html",
+        headers={"Content-Encoding": "gzip"},
+    )
+    server.expect_request("/empty.html").respond_with_data(
+        "<html><body><nav>Home</nav></body></html>", content_type="text/html"
+    )
+
+    def feed_handler(req: Request) -> Response:
+        if req.headers.get("If-None-Match") == FEED_ETAG:
+            return Response(status=304, headers={"ETag": FEED_ETAG})
+        items = [
+            *good[:4],
+            u("/gone.html"),
+            u("/report.pdf"),
+            u("/binary.html"),
+            u("/private/secret.html"),
+            u("/r1"),
+            u("/loop-a"),
+            u("/to-private"),
+            u("/flaky.html"),
+            u("/slow.html"),
+            u("/huge.html"),
+            u("/bomb.html"),
+            u("/empty.html"),
+        ]
+        return Response(rss(items), content_type="application/rss+xml", headers={"ETag": FEED_ETAG})
+
+    server.expect_request("/feed.xml").respond_with_handler(feed_handler)
+    index = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{u("/news.xml.gz")}</loc></sitemap></sitemapindex>'
+    server.expect_request("/sitemap.xml").respond_with_data(index, content_type="application/xml")
+    # the sitemap repeats a feed URL with a tracking parameter: one fetch, one duplicate row
+    server.expect_request("/news.xml.gz").respond_with_data(
+        gzip.compress(sitemap([*good[4:], good[0] + "?utm_source=sitemap"])),
+        content_type="application/gzip",
+    )
+    server.expect_request("/broken-feed.xml").respond_with_data(
         "<rss><chan", content_type="text/xml"
     )
-    return {"articles": urls}
+    server.expect_request("/broken-sitemap.xml").respond_with_data(
+        "<urlset><url>", content_type="text/xml"
+    )
+    server.expect_request("/urls.txt").respond_with_data(
+        f"# extra\n{u('/news/latin1.html')}\n", content_type="text/plain"
+    )
+    return {"good": good}
 
 
-def write_sources(path: Path, httpserver: HTTPServer) -> None:
+def write_warc(path: Path) -> None:
+    page = (SAMPLES / "harbor_wire").glob("*.html").__next__().read_bytes()
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
+        http = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://archive.example/2026/11/20/story",
+                "response",
+                payload=io.BytesIO(page),
+                http_headers=http,
+            )
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://archive.example/2026/11/20/story",
+                "request",
+                payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"),
+            )
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://archive.example/meta", "metadata", payload=io.BytesIO(b"via: test")
+            )
+        )
+
+
+def write_sources(path: Path, server: HTTPServer, warc: Path) -> None:
+    u = server.url_for
     path.write_text(
         f"""
 sources:
   - id: local_wire
     name: Local Wire
-    home_url: {httpserver.url_for("/")}
-    feeds: [{httpserver.url_for("/feed.xml")}, {httpserver.url_for("/broken.xml")}]
-    sitemaps: [{httpserver.url_for("/sitemap.xml")}]
-    allow_private_hosts: true
+    home_url: {u("/")}
+    feeds: [{u("/feed.xml")}, {u("/broken-feed.xml")}]
+    sitemaps: [{u("/sitemap.xml")}, {u("/broken-sitemap.xml")}]
+    url_lists: [{u("/urls.txt")}]
+    allow_private_hosts: [127.0.0.1]
     delay_seconds: 0
+    concurrency: 4
+    timeout_seconds: 1
   - id: saved_pages
     name: Saved pages
     home_url: https://www.lecourrier.example/
-    files: ["{SAMPLES}/le_courrier/*.html"]
+    files: ["{SAMPLES}/le_courrier/*.html", "{warc}"]
   - id: not_allowed
     name: Private address without permission
     home_url: https://private.example/
-    urls: [{httpserver.url_for("/news/secret.html")}]
+    urls: [{u("/news/secret.html")}]
 """,
         encoding="utf-8",
     )
 
 
-def run_dag(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "airflow"), "dags", "test", "news_daily", RUN_DATE],
+def run_dag(env: dict[str, str], run_date: str) -> None:
+    out = subprocess.run(
+        [str(BIN / "airflow"), "dags", "test", "news_daily", run_date],
         env=env,
         capture_output=True,
         text=True,
         timeout=900,
     )
+    assert out.returncode == 0, (out.stdout + out.stderr)[-6000:]
 
 
-def mart_counts(warehouse: Path) -> dict[str, int]:
+def query(warehouse: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {
-            t: con.execute(f"select count(*) from marts.{t}").fetchone()[0]
-            for t in ("fct_articles", "dim_sources", "dim_stories", "fct_fetches")
-        }
+        return con.execute(sql).fetchall()
     finally:
         con.close()
 
 
+def mart_counts(warehouse: Path) -> dict[str, int]:
+    marts = ("fct_articles", "dim_sources", "dim_stories", "fct_fetches")
+    return {t: query(warehouse, f"select count(*) from marts.{t}")[0][0] for t in marts}
+
+
 def test_news_daily_end_to_end(
-    tmp_path: Path, httpserver: HTTPServer, site: dict[str, list[str]], dbt_manifest: Path
+    tmp_path: Path,
+    server: HTTPServer,
+    site: dict,
+    dbt_manifest: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc)
     sources = tmp_path / "sources.yml"
-    write_sources(sources, httpserver)
+    write_sources(sources, server, warc)
     home = tmp_path / "data"
     env = {
         **os.environ,
@@ -129,53 +285,118 @@ def test_news_daily_end_to_end(
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
 
-    first = run_dag(env)
-    assert first.returncode == 0, (first.stdout + first.stderr)[-6000:]
-
+    # --- night 1: everything at once ---------------------------------------------------
+    run_dag(env, NIGHT_1)
     warehouse = home / "wirehouse.duckdb"
     counts = mart_counts(warehouse)
     assert all(n > 0 for n in counts.values()), counts
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        outcomes = dict(
-            con.execute(
-                "select outcome, count(*) from marts.fct_fetches group by outcome"
-            ).fetchall()
+    outcome_of = dict(
+        query(
+            warehouse,
+            f"""
+        select regexp_replace(url, '^http://127.0.0.1:[0-9]+', ''), outcome
+        from marts.fct_fetches where run_date = '{NIGHT_1}' and source_id = 'local_wire'
+          and url_kind in ('article', 'feed', 'sitemap', 'url_list')
+          and outcome != 'duplicate_url'""",
         )
-        local_articles = con.execute(
-            "select count(*) from marts.fct_articles where source_id = 'local_wire'"
-        ).fetchone()[0]
-        sources_rows = dict(
-            con.execute("select source_id, article_count from marts.dim_sources").fetchall()
-        )
-        french = con.execute(
-            "select count(*) from marts.fct_articles where source_id = 'saved_pages' and language = 'fr'"
-        ).fetchone()[0]
-        landing_dates = con.execute(
-            "select distinct run_date::varchar from landing.fetches"
-        ).fetchall()
-    finally:
-        con.close()
+    )
+    expected = {
+        "/feed.xml": "ok",
+        "/broken-feed.xml": "parse_error",
+        "/sitemap.xml": "ok",
+        "/news.xml.gz": "ok",
+        "/broken-sitemap.xml": "parse_error",
+        "/urls.txt": "ok",
+        "/gone.html": "http_error",
+        "/report.pdf": "not_html",
+        "/binary.html": "not_html",
+        "/private/secret.html": "robots_disallowed",
+        "/r1": "ok",
+        "/loop-a": "redirect_loop",
+        "/to-private": "blocked_private_address",
+        "/flaky.html": "ok",
+        "/slow.html": "timeout",
+        "/huge.html": "too_large",
+        "/bomb.html": "too_large",
+        "/empty.html": "extraction_empty",
+        "/news/latin1.html": "ok",
+    }
+    for path, outcome in expected.items():
+        assert outcome_of.get(path) == outcome, (path, outcome_of.get(path))
+    flaky_attempts = query(
+        warehouse, "select attempts from marts.fct_fetches where url like '%/flaky.html'"
+    )
+    assert flaky_attempts == [(2,)]
 
-    # every served article page landed once, the failures are rows with their reasons
-    assert local_articles == len(site["articles"])
-    assert outcomes["ok"] >= len(site["articles"]) + 2  # + feed and sitemap fetches
-    for expected in (
-        "http_error",
-        "not_html",
-        "parse_error",
-        "duplicate_url",
-        "blocked_private_address",
-    ):
-        assert outcomes.get(expected, 0) >= 1, (expected, outcomes)
-    assert sources_rows == {"local_wire": local_articles, "saved_pages": french, "not_allowed": 0}
-    assert french >= 1
-    assert landing_dates == [(RUN_DATE,)]
-    assert (home / "landing" / "articles" / f"run_date={RUN_DATE}" / "articles.parquet").exists()
+    dup = query(
+        warehouse, "select count(*) from marts.fct_fetches where outcome = 'duplicate_url'"
+    )[0][0]
+    assert dup >= 2  # the sitemap's tracking-parameter copy and the URL list's repeat
+
+    # every served good page is an article; the latin-1 page decoded correctly
+    local = dict(
+        query(warehouse, "select url, body from marts.fct_articles where source_id = 'local_wire'")
+    )
+    assert set(site["good"]) <= set(local) | {site["good"][0]}
+    latin = local[server.url_for("/news/latin1.html")]
+    assert "préfet" in latin and "évacués" in latin
+    assert query(
+        warehouse,
+        "select outcome from marts.fct_fetches where url like 'http://localhost%' or url like '%/news/secret.html'",
+    ) == [("blocked_private_address",)]
+
+    # the WARC response record is an article; request and metadata records are not
+    saved = dict(
+        query(
+            warehouse,
+            "select url, language from marts.fct_articles where source_id = 'saved_pages'",
+        )
+    )
+    assert saved["https://archive.example/2026/11/20/story"] == "en"
+    assert sum(1 for lang in saved.values() if lang == "fr") == 2
+
+    health = dict(query(warehouse, "select source_id, fetch_success_rate from marts.dim_sources"))
+    assert (
+        health["not_allowed"] == 0.0
+        and 0 < health["local_wire"] < 1
+        and health["saved_pages"] == 1.0
+    )
     assert mart_counts(home / "published" / "wirehouse.duckdb") == counts
+    raw_files = list((home / "raw").glob("*/*.gz"))
+    assert len(raw_files) >= len(site["good"])
 
-    # re-running the same day changes nothing
-    second = run_dag(env)
-    assert second.returncode == 0, (second.stdout + second.stderr)[-6000:]
+    # --- night 1 again: nothing changes ------------------------------------------------
+    run_dag(env, NIGHT_1)
     assert mart_counts(warehouse) == counts
+
+    # --- night 2: stored pages are not fetched again, the feed answers 304 ---------------
+    before = len(server.log)
+    run_dag(env, NIGHT_2)
+    night2 = dict(
+        query(
+            warehouse,
+            f"select outcome, count(*) from marts.fct_fetches where run_date = '{NIGHT_2}' group by 1",
+        )
+    )
+    assert night2.get("not_modified", 0) == 1, night2  # the feed
+    assert night2.get("already_fetched", 0) >= len(site["good"]) - 4, (
+        night2
+    )  # sitemap + list + files
+    fetched_again = [
+        r for r, _ in server.log[before:] if r.path.startswith("/news/") and "sample" not in r.path
+    ]
+    assert fetched_again == [], [r.path for r in fetched_again]
+    assert mart_counts(warehouse)["fct_articles"] == counts["fct_articles"]
+
+    # --- re-extraction from the raw archive, without fetching -----------------------------
+    monkeypatch.setenv("WIREHOUSE_HOME", str(home))
+    before = len(server.log)
+    assert cli.main(["reextract", "--since", NIGHT_1, "--until", NIGHT_1]) == 0
+    assert len(server.log) == before
+    assert (
+        query(warehouse, f"select count(*) from landing.articles where run_date = '{NIGHT_1}'")[0][
+            0
+        ]
+        == counts["fct_articles"]
+    )

@@ -55,6 +55,7 @@ def test_top_level_list_is_accepted() -> None:
         ),
         ("    refresh: sometimes\n", "'refresh' must be true or false"),
         ("    concurrency: 0\n", "'concurrency' must be a whole number >= 1"),
+        ("    timeout_seconds: 0\n", "'timeout_seconds' must be a number > 0"),
         ("    url_lists: ['']\n", "'url_lists[0]' must be an http(s) URL or a file path"),
         ("    sitemaps: [ftp://x.example/sitemap.xml]\n", "'sitemaps[0]' must be an http(s) URL"),
         ("    max_urls: 0\n", "'max_urls' must be a whole number >= 1"),

@@ -4,6 +4,8 @@
 - `wirehouse extract FILE [FILE ...] [--url URL]` prints one JSON record per saved page.
 - `wirehouse summary` prints where the warehouse is, each mart's row count and a query.
 - `wirehouse query "SQL"` runs read-only SQL on the published copy (`--live`: the warehouse).
+- `wirehouse reextract --since DATE [--until DATE]` re-runs extraction from the raw archive
+  for landed nights, without fetching, and reloads them (then run `make dbt-build`).
 """
 
 from __future__ import annotations
@@ -92,6 +94,20 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reextract(args: argparse.Namespace) -> int:
+    from wirehouse.pipeline import reextract
+
+    summary = reextract(load_settings(), args.since, args.until, load_warehouse=not args.no_load)
+    if not summary:
+        print(f"no landed nights from {args.since} on", file=sys.stderr)
+        return 1
+    for run_date, counts in summary.items():
+        print(f"{run_date}: re-extracted {counts['pages']} pages -> {counts['articles']} articles")
+    if not args.no_load:
+        print("Reloaded into the warehouse; now rebuild the marts: make dbt-build")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wirehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--live", action="store_true", help="query the live warehouse file")
     query.set_defaults(func=_cmd_query)
+    reext = sub.add_parser("reextract", help="re-run extraction from the raw archive")
+    reext.add_argument("--since", required=True, help="first run date, YYYY-MM-DD")
+    reext.add_argument("--until", help="last run date (default: the latest)")
+    reext.add_argument("--no-load", action="store_true", help="rewrite landing files only")
+    reext.set_defaults(func=_cmd_reextract)
     return parser
 
 

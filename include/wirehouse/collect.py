@@ -128,12 +128,12 @@ def fetch_candidate(candidate: Candidate, fetcher: Fetcher) -> FetchResult:
     return fetcher.fetch(candidate.url)
 
 
-def extract_result(
-    result: FetchResult, body: bytes, *, trust_any_site: bool
-) -> dict[str, Any] | None:
+def extract_result(result: FetchResult, body: bytes) -> dict[str, Any] | None:
     """Extract an ok fetch; on failure set its outcome and error and return None.
 
-    Used by the nightly collection and by re-extraction from the raw archive alike."""
+    Used by the nightly collection and by re-extraction from the raw archive alike. A saved
+    file (a ``file:`` URL) has no site of its own, so its canonical link is trusted as is."""
+    trust_any_site = result.url.startswith("file:")
     if not is_html(result.content_type, body):
         result.outcome, result.error = "not_html", f"content type {result.content_type!r}"
         return None
@@ -244,7 +244,7 @@ def collect_source(
         if not body:
             result.outcome, result.error = "extraction_empty", "empty body"
             return result, None
-        return result, extract_result(result, body, trust_any_site=cand.via == "file")
+        return result, extract_result(result, body)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(work, todo))

@@ -26,6 +26,7 @@ KNOWN_FIELDS = {
     "allow_private_hosts",
     "delay_seconds",
     "concurrency",
+    "timeout_seconds",
     "max_urls",
     "refresh",
 }
@@ -51,6 +52,7 @@ class Source:
     allow_private_hosts: bool | tuple[str, ...] = False
     delay_seconds: float = 1.0
     concurrency: int = 2
+    timeout_seconds: float = 10.0
     max_urls: int = 200
     refresh: bool = False
     base_dir: str = field(default=".", compare=False)
@@ -163,6 +165,9 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
     delay = raw.get("delay_seconds", 1.0)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
         raise SourcesError(f"{where}: 'delay_seconds' must be a number >= 0, got {delay!r}")
+    timeout = raw.get("timeout_seconds", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise SourcesError(f"{where}: 'timeout_seconds' must be a number > 0, got {timeout!r}")
     max_urls = raw.get("max_urls", 200)
     if isinstance(max_urls, bool) or not isinstance(max_urls, int) or max_urls < 1:
         raise SourcesError(f"{where}: 'max_urls' must be a whole number >= 1, got {max_urls!r}")
@@ -174,6 +179,7 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
         allow_private_hosts=allow_private,
         delay_seconds=float(delay),
         concurrency=concurrency,
+        timeout_seconds=float(timeout),
         max_urls=max_urls,
         refresh=refresh,
         base_dir=str(base_dir),
