@@ -43,7 +43,7 @@ def _h16(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=None):
+def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=None, attempts=1):
     return (
         _h16(run_date, source_id, url_kind, url),
         run_date,
@@ -57,7 +57,7 @@ def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=No
         "text/html" if status is not None else None,
         1000 if status is not None else 0,
         120,
-        1,
+        attempts,
         at,
         None,  # listed_at
         _h16("body", url) if outcome == "ok" else None,  # body_sha256
@@ -76,6 +76,9 @@ FETCHES = [
     _fetch(D1, "alpha", "article", A1_URL, "ok", f"{D1} 06:00:05+00"),
     _fetch(D1, "alpha", "article", A2_URL, "ok", f"{D1} 06:00:06+00"),
     _fetch(D2, "alpha", "article", A1_URL, "ok", f"{D2} 06:00:05+00"),
+    # a URL skipped without a request is a row, but not a fetch attempt
+    _fetch(D2, "alpha", "article", A2_URL, "already_fetched", f"{D2} 06:00:06+00",
+           status=None, error="fetched successfully on an earlier night", attempts=0),
     # beta: 5 attempts, 2 ok
     _fetch(D1, "beta", "sitemap", "https://beta.example/sitemap.xml", "http_error",
            f"{D1} 06:01:00+00", status=503, error="HTTP 503"),
@@ -316,7 +319,7 @@ def test_dim_sources(con) -> None:
     )
     _name, articles, fetches, rate, *_ = rows["beta"]
     assert (articles, fetches) == (2, 5)
-    assert rate == pytest.approx(2 / 5)
+    assert rate == pytest.approx(3 / 5)  # ok, ok and not_html (the server delivered)
     assert rows["gamma"] == ("Gamma", 0, 1, 0.0, None, None, None)
     assert rows["delta"] == ("Delta Weekly", 0, 0, None, None, None, None)
 
@@ -335,6 +338,7 @@ def test_fct_fetches(con) -> None:
         "timeout": 1,
         "not_html": 1,
         "connection_error": 1,
+        "already_fetched": 1,
     }
 
 

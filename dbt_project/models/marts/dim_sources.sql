@@ -31,15 +31,31 @@ article_stats as (
 
 ),
 
+-- fetch health counts real requests only: rows for URLs skipped without one
+-- (duplicate_url, already_fetched, over_limit, robots_disallowed) have attempts = 0.
+-- a fetch succeeded when the server delivered, whether or not the page was an article.
+fetch_attempts as (
+
+    select
+        *,
+        outcome in (
+            'ok', 'not_modified', 'not_html', 'extraction_empty', 'extraction_error'
+        ) as is_success
+
+    from fetches
+    where attempts > 0
+
+),
+
 fetch_stats as (
 
     select
         source_id,
         count(*) as fetch_count,
-        count_if(outcome = 'ok') as ok_fetch_count,
-        max(fetched_at) filter (where outcome = 'ok') as last_success_at
+        count_if(is_success) as ok_fetch_count,
+        max(fetched_at) filter (where is_success) as last_success_at
 
-    from fetches
+    from fetch_attempts
     group by source_id
 
 ),
