@@ -27,13 +27,15 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+import brotli
 import httpx
 
 OUTCOMES = (
@@ -63,6 +65,9 @@ MAX_ROBOTS_BYTES = 512 * 1024
 MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 30.0
 ROBOTS_AGENT = "Wirehouse"
+# urllib.robotparser only reads whole seconds; robots.txt files say "Crawl-delay: 0.5" too
+CRAWL_DELAY_RE = re.compile(r"^(\s*crawl-delay\s*:\s*)(\d*\.?\d+)", re.IGNORECASE)
+DECODE_PIECE = 64 * 1024
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # WHATWG: browsers decode these labels as windows-1252, which fills 0x80-0x9F with characters
 MIN_DETECTION_BYTES = 1024
@@ -116,6 +121,10 @@ def check_public_host(url: str) -> None:
             or addr.is_unspecified
         ):
             raise PrivateAddressError(f"{host} resolves to non-public address {addr}")
+
+
+def _crawl_delay_millis(match: re.Match[str]) -> str:
+    return f"{match[1]}{round(float(match[2]) * 1000)}"
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:
@@ -312,13 +321,16 @@ class Fetcher:
         result = self._fetch_with_retries(origin + "/robots.txt", None, self.max_bytes)
         if result.outcome == "ok":
             parser = RobotFileParser()
-            parser.parse(decode_html(result.body[:MAX_ROBOTS_BYTES], result.encoding).splitlines())
+            lines = decode_html(result.body[:MAX_ROBOTS_BYTES], result.encoding).splitlines()
+            # hand the parser milliseconds, so that fractional delays survive its int()
+            parser.parse([CRAWL_DELAY_RE.sub(_crawl_delay_millis, line) for line in lines])
             delay = parser.crawl_delay(ROBOTS_AGENT)
             if delay:
-                self._pacer.set_delay(host, min(float(delay), MAX_CRAWL_DELAY))
+                self._pacer.set_delay(host, min(float(delay) / 1000, MAX_CRAWL_DELAY))
             return _Robots(parser)
-        if result.outcome == "http_error" and result.http_status and result.http_status < 500:
-            return _Robots(None)  # no robots.txt: everything allowed
+        status = result.http_status or 0
+        if result.outcome == "http_error" and 400 <= status < 500 and status != 429:
+            return _Robots(None)  # no robots.txt: everything allowed (429 means "back off")
         if result.outcome in ("blocked_private_address", "invalid_url"):
             return _Robots(None)  # the page fetch itself reports the real problem
         return _Robots(None, f"robots.txt unreachable ({result.outcome}: {result.error})")
@@ -397,7 +409,9 @@ class Fetcher:
                 return FetchResult(url=url, outcome="blocked_private_address", error=str(exc))
             except (OSError, UnicodeError) as exc:
                 return FetchResult(url=url, outcome="connection_error", error=f"DNS: {exc}")
+            queued = time.monotonic()
             sem = self._pacer.acquire(parts.hostname)
+            deadline += time.monotonic() - queued  # waiting our turn is not the server's time
             try:
                 step = self._request(url, current, validators, max_bytes, deadline)
             finally:
@@ -449,7 +463,8 @@ class Fetcher:
                     return res
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in resp.iter_bytes():
+                encoding = resp.headers.get("content-encoding")
+                for chunk in _decoded(resp.iter_raw(), encoding):
                     size += len(chunk)
                     if size > max_bytes:
                         res.outcome, res.error = "too_large", f"body over {max_bytes} bytes"
@@ -457,7 +472,7 @@ class Fetcher:
                         return res
                     if time.monotonic() > deadline:
                         res.outcome = "timeout"
-                        res.error = f"total time over {self.total_timeout:.0f}s"
+                        res.error = f"total time over {self.total_timeout:g}s"
                         res.bytes_received = size
                         return res
                     chunks.append(chunk)
@@ -471,3 +486,55 @@ class Fetcher:
             return FetchResult(
                 url=url, outcome="connection_error", final_url=current, error=repr(exc)
             )
+
+
+def _decoded(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
+    """The body with its Content-Encoding undone, in pieces of about ``DECODE_PIECE`` bytes.
+
+    httpx inflates each network read in one go, and a few hundred bytes of brotli inflate to
+    gigabytes before the size cap gets a look; decoding piece by piece keeps a bomb's cost at
+    the cap. Identity and unknown codings pass through, as in httpx."""
+    stream: Iterator[bytes] = iter(raw)
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    for coding in reversed(codings):
+        if coding in ("gzip", "x-gzip", "deflate"):
+            stream = _inflate(stream, coding)
+        elif coding == "br":
+            stream = _unbrotli(stream)
+    return stream
+
+
+def _inflate(chunks: Iterator[bytes], coding: str) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(zlib.MAX_WBITS if coding == "deflate" else zlib.MAX_WBITS | 16)
+    first = True
+    for chunk in chunks:
+        data, more = chunk, bool(chunk)
+        while more:
+            try:
+                out = inflater.decompress(data, DECODE_PIECE)
+            except zlib.error as exc:
+                if first and coding == "deflate":  # raw deflate, without the zlib header
+                    inflater, first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise httpx.DecodingError(f"{coding}: {exc}") from exc
+            first = False
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+            # a full piece may leave output buffered even when all the input is consumed
+            more = bool(data) or len(out) == DECODE_PIECE
+
+
+def _unbrotli(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    decompressor = brotli.Decompressor()
+    try:
+        for chunk in chunks:
+            out = decompressor.process(chunk, output_buffer_limit=DECODE_PIECE)
+            while True:
+                if out:
+                    yield out
+                if decompressor.can_accept_more_data():
+                    break
+                out = decompressor.process(b"", output_buffer_limit=DECODE_PIECE)
+    except brotli.error as exc:
+        raise httpx.DecodingError(f"br: {exc}") from exc
