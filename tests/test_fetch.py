@@ -520,3 +520,18 @@ def test_private_host_allowance_is_per_host_and_rechecked_after_redirect(
     assert "localhost resolves to non-public address" in (redirected.error or "")
     assert redirected.body == b""
     assert paths_hit(httpserver) == ["/direct", "/start"]
+
+
+def test_redirect_target_obeys_robots(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private/\n"
+    )
+    httpserver.expect_request("/open").respond_with_response(
+        Response(status=302, headers={"Location": "/private/page"})
+    )
+    httpserver.expect_request("/private/page").respond_with_data(PAGE, content_type="text/html")
+    with make_fetcher(respect_robots=True) as f:
+        r = f.fetch(httpserver.url_for("/open"))
+    assert r.outcome == "robots_disallowed"
+    assert "redirect target" in (r.error or "")
+    assert "/private/page" not in [req.path for req, _ in httpserver.log]

@@ -409,6 +409,15 @@ class Fetcher:
                 return FetchResult(url=url, outcome="blocked_private_address", error=str(exc))
             except (OSError, UnicodeError) as exc:
                 return FetchResult(url=url, outcome="connection_error", error=f"DNS: {exc}")
+            if current != url and not url.endswith("/robots.txt"):
+                reason = self.robots_verdict(current)  # a redirect target obeys its own robots
+                if reason:
+                    return FetchResult(
+                        url=url,
+                        outcome="robots_disallowed",
+                        final_url=current,
+                        error=f"redirect target {reason}",
+                    )
             queued = time.monotonic()
             sem = self._pacer.acquire(parts.hostname)
             deadline += time.monotonic() - queued  # waiting our turn is not the server's time
