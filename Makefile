@@ -18,7 +18,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint dbt-parse clean
+.PHONY: help setup run test lint dbt-parse clean bench-fetch
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
@@ -64,3 +64,7 @@ test: setup lint
 
 clean:
 	rm -rf .airflow data dbt_project/target dbt_project/logs
+
+# Fetch-stage benchmark (bench/README.md); pass flags with BENCH_ARGS="--workers 64"
+bench-fetch: .venv/.synced
+	$(VENV_BIN)/python bench/bench_fetch.py $(BENCH_ARGS)

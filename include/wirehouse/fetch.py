@@ -266,7 +266,6 @@ class Fetcher:
         backoff: float = 0.5,
         max_retry_after: float = 120.0,
         respect_robots: bool = True,
-        max_connections: int = 100,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if callable(allow_private_hosts):
@@ -286,18 +285,39 @@ class Fetcher:
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
-        encodings = "gzip, deflate, br"
-        self._client = httpx.Client(
-            headers={"User-Agent": user_agent, "Accept-Encoding": encodings},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-        )
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
+        self._headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"}
+        # one small connection pool per origin, all sharing one TLS context: a single pool
+        # shared by many hosts costs quadratic time in httpcore as it grows (encode/httpcore
+        # #1035), and the per-host semaphore already bounds connections per host
+        self._pool_size = concurrency + 1
+        self._ssl = httpx.create_ssl_context()
+        self._clients: dict[str, httpx.Client] = {}
+
+    def _client_for(self, url: str) -> httpx.Client:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            client = self._clients.get(origin)
+            if client is None:
+                client = httpx.Client(
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    verify=self._ssl,
+                    limits=httpx.Limits(
+                        max_connections=self._pool_size,
+                        max_keepalive_connections=self._pool_size,
+                    ),
+                )
+                self._clients[origin] = client
+            return client
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -445,7 +465,7 @@ class Fetcher:
         if validators and validators.get("last_modified"):
             headers["If-Modified-Since"] = validators["last_modified"]
         try:
-            with self._client.stream("GET", current, headers=headers) as resp:
+            with self._client_for(current).stream("GET", current, headers=headers) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     return urljoin(current, resp.headers["location"])
                 res = FetchResult(
