@@ -18,11 +18,13 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint dbt-parse clean bench-fetch
+.PHONY: help setup run test lint dbt-parse dbt-build clean bench-fetch
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
 	@echo "make test  - set up, then run ruff, pytest (unit, dbt, end-to-end DAG) and dbt's tests"
+	@echo "make bench-fetch - fetch-stage benchmark (2,000 pages, 50 local hosts)"
+	@echo "make dbt-build - rebuild the marts outside Airflow (after wirehouse reextract)"
 	@echo "make clean - remove the local Airflow home, data folder and build output"
 
 $(UV):
@@ -38,6 +40,10 @@ dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project/models 
 	touch $@
 
 dbt-parse: dbt_project/target/manifest.json
+
+# rebuild the marts outside Airflow (e.g. after `wirehouse reextract`); not while the DAG runs
+dbt-build: setup
+	$(VENV_BIN)/dbt build $(DBT_FLAGS)
 
 .airflow/.initialised: .venv/.synced
 	mkdir -p $(AIRFLOW_HOME)
