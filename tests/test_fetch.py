@@ -535,3 +535,17 @@ def test_redirect_target_obeys_robots(httpserver: HTTPServer) -> None:
     assert r.outcome == "robots_disallowed"
     assert "redirect target" in (r.error or "")
     assert "/private/page" not in [req.path for req, _ in httpserver.log]
+
+
+def test_unreachable_host_is_a_connection_error_not_a_robots_verdict() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with make_fetcher(respect_robots=True, retries=1) as f:
+        first = f.fetch(f"http://127.0.0.1:{port}/a")
+        second = f.fetch(f"http://127.0.0.1:{port}/b")
+    assert (first.outcome, first.attempts) == ("connection_error", 2)
+    assert "robots.txt unreachable" in (first.error or "")
+    assert second.outcome == "connection_error"  # robots.txt is not asked for again

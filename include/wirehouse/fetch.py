@@ -247,6 +247,10 @@ class HostPacer:
 class _Robots:
     parser: RobotFileParser | None  # None: everything allowed
     disallow_all_reason: str | None = None
+    # a host that cannot be reached at all: its pages get this outcome without a request
+    # of their own (the robots.txt attempts were the requests)
+    outcome: str = "robots_disallowed"
+    attempts: int = 0
 
 
 class Fetcher:
@@ -353,17 +357,29 @@ class Fetcher:
             return _Robots(None)  # no robots.txt: everything allowed (429 means "back off")
         if result.outcome in ("blocked_private_address", "invalid_url"):
             return _Robots(None)  # the page fetch itself reports the real problem
-        return _Robots(None, f"robots.txt unreachable ({result.outcome}: {result.error})")
+        reason = f"robots.txt unreachable ({result.outcome}: {result.error})"
+        if result.outcome in ("timeout", "connection_error"):
+            return _Robots(None, reason, outcome=result.outcome, attempts=result.attempts)
+        return _Robots(None, reason)
 
-    def robots_verdict(self, url: str) -> str | None:
-        """None when robots.txt allows the URL, else the reason it may not be fetched."""
+    def robots_verdict(self, url: str) -> FetchResult | None:
+        """None when robots.txt allows the URL, else the result of not fetching it:
+        ``robots_disallowed``, or the host's own failure when robots.txt could not even be
+        reached (a host that times out or refuses connections is not a robots question)."""
         if not self.respect_robots:
             return None
         robots = self._robots_for(url)
         if robots.disallow_all_reason:
-            return robots.disallow_all_reason
+            return FetchResult(
+                url=url,
+                outcome=robots.outcome,
+                error=robots.disallow_all_reason,
+                attempts=robots.attempts,
+            )
         if robots.parser is not None and not robots.parser.can_fetch(ROBOTS_AGENT, url):
-            return "disallowed by robots.txt"
+            return FetchResult(
+                url=url, outcome="robots_disallowed", error="disallowed by robots.txt", attempts=0
+            )
         return None
 
     # -- fetching ----------------------------------------------------------------------
@@ -376,9 +392,9 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return FetchResult(url=url, outcome="invalid_url", error=f"not an http(s) URL: {url!r}")
-        reason = self.robots_verdict(url)
-        if reason:
-            result = FetchResult(url=url, outcome="robots_disallowed", error=reason, attempts=0)
+        refused = self.robots_verdict(url)
+        if refused is not None:
+            result = refused
         else:
             result = self._fetch_with_retries(url, validators, self.max_bytes)
         result.elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -430,14 +446,11 @@ class Fetcher:
             except (OSError, UnicodeError) as exc:
                 return FetchResult(url=url, outcome="connection_error", error=f"DNS: {exc}")
             if current != url and not url.endswith("/robots.txt"):
-                reason = self.robots_verdict(current)  # a redirect target obeys its own robots
-                if reason:
-                    return FetchResult(
-                        url=url,
-                        outcome="robots_disallowed",
-                        final_url=current,
-                        error=f"redirect target {reason}",
-                    )
+                refused = self.robots_verdict(current)  # a redirect target obeys its robots
+                if refused is not None:
+                    refused.url, refused.final_url = url, current
+                    refused.error = f"redirect target: {refused.error}"
+                    return refused
             queued = time.monotonic()
             sem = self._pacer.acquire(parts.hostname)
             deadline += time.monotonic() - queued  # waiting our turn is not the server's time
