@@ -117,6 +117,13 @@ def _article(run_date, source_id, url, title, published_at, language, content_ha
         content_hash,
         at,
         None,  # listed_at
+        None,  # modified_at
+        None,  # dateline
+        None,  # credits
+        0.99,  # language_confidence
+        False,  # too_short
+        False,  # probably_not_article
+        False,  # paywalled
     )
 
 
@@ -137,7 +144,20 @@ ARTICLES = [
 ]
 # fmt: on
 
-MART_TABLES = {"fct_articles", "fct_fetches", "dim_sources", "dim_stories"}
+MART_TABLES = {
+    "fct_articles",
+    "fct_fetches",
+    "dim_sources",
+    "dim_stories",
+    "dim_source_boilerplate",
+}
+
+# alpha learned two paragraphs on D1 and one on D2: the mart shows the D2 set only
+BOILERPLATE = [
+    (D1, "alpha", "k1", "Sign up for our newsletter", 3, 0.5, D1, D1),
+    (D1, "alpha", "k2", "Share this story", 3, 0.5, D1, D1),
+    (D2, "alpha", "k1", "Sign up for our newsletter", 4, 0.4, D1, D2),
+]
 
 
 def _article_id(url: str) -> str:
@@ -183,7 +203,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
         con.executemany(f"insert into landing.fetches values ({', '.join('?' * 16)})", FETCHES)
-        con.executemany(f"insert into landing.articles values ({', '.join('?' * 17)})", ARTICLES)
+        con.executemany(f"insert into landing.articles values ({', '.join('?' * 24)})", ARTICLES)
+        con.executemany(
+            f"insert into landing.source_boilerplate values ({', '.join('?' * 8)})", BOILERPLATE
+        )
     _assert_ok(_dbt_build(home))
     return home
 
@@ -222,7 +245,7 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 3), ("staging", 3)]
+    assert views == [("intermediate", 3), ("staging", 4)]
 
 
 def test_mart_column_types(con) -> None:
@@ -347,3 +370,11 @@ def test_second_build_is_idempotent(warehouse: Path) -> None:
     before = _counts(db)
     _assert_ok(_dbt_build(warehouse))
     assert _counts(db) == before
+
+
+def test_dim_source_boilerplate_is_the_latest_learned_set(con) -> None:
+    rows = con.execute(
+        "select source_id, paragraph_key, page_count, learned_run_date::varchar "
+        "from marts.dim_source_boilerplate"
+    ).fetchall()
+    assert rows == [("alpha", "k1", 4, D2)]

@@ -23,12 +23,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def extract_sample(path: Path) -> dict:
-    record = extract_article(
-        decode_html(path.read_bytes(), None), path.as_uri(), trust_any_site=True
-    )
-    data = dict(record.__dict__)
-    data["published_at"] = record.published_at.isoformat() if record.published_at else None
-    return data
+    html = decode_html(path.read_bytes(), None)
+    return extract_article(html, path.as_uri(), trust_any_site=True).to_json_dict()
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")

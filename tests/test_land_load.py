@@ -54,7 +54,7 @@ def test_partition_rewrite_and_idempotent_load(tmp_path: Path) -> None:
     assert load.load_run_date(warehouse, landing, "2026-11-21")["articles"] == 1
     assert load.load_run_date(warehouse, landing, "2026-11-22")["articles"] == 1
     again = load.load_run_date(warehouse, landing, "2026-11-22")
-    assert again == {"sources": 0, "fetches": 0, "articles": 1}
+    assert again == {"sources": 0, "fetches": 0, "articles": 1, "source_boilerplate": 0}
 
     con = duckdb.connect(str(warehouse), read_only=True)
     rows = con.execute(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,9 @@ def fetch_candidate(candidate: Candidate, fetcher: Fetcher) -> FetchResult:
     return fetcher.fetch(candidate.url)
 
 
-def extract_result(result: FetchResult, body: bytes) -> dict[str, Any] | None:
+def extract_result(
+    result: FetchResult, body: bytes, listed_at: datetime | None = None
+) -> dict[str, Any] | None:
     """Extract an ok fetch; on failure set its outcome and error and return None.
 
     Used by the nightly collection and by re-extraction from the raw archive alike. A saved
@@ -140,7 +143,13 @@ def extract_result(result: FetchResult, body: bytes) -> dict[str, Any] | None:
     html = decode_html(body, result.encoding or _charset_of(result.content_type))
     page_url = result.final_url or result.url
     try:
-        record = extract_article(html, page_url, trust_any_site=trust_any_site)
+        record = extract_article(
+            html,
+            page_url,
+            trust_any_site=trust_any_site,
+            fetched_at=result.fetched_at,
+            listed_at=listed_at,
+        )
     except ExtractionEmpty as exc:
         result.outcome, result.error = "extraction_empty", str(exc)
         return None
@@ -149,18 +158,9 @@ def extract_result(result: FetchResult, body: bytes) -> dict[str, Any] | None:
         return None
     result.outcome, result.error = "ok", None
     return {
+        **record.__dict__,
         "article_id": article_key(record.canonical_url),
         "url": record.canonical_url if trust_any_site else page_url,
-        "canonical_url": record.canonical_url,
-        "title": record.title,
-        "authors": record.authors,
-        "description": record.description,
-        "site_name": record.site_name,
-        "published_at": record.published_at,
-        "language": record.language,
-        "word_count": record.word_count,
-        "body": record.body,
-        "content_hash": record.content_hash,
     }
 
 
@@ -244,7 +244,7 @@ def collect_source(
         if not body:
             result.outcome, result.error = "extraction_empty", "empty body"
             return result, None
-        return result, extract_result(result, body)
+        return result, extract_result(result, body, parse_timestamp(cand.lastmod))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(work, todo))

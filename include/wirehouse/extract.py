@@ -1,29 +1,77 @@
 """Extraction: from an HTML page to an article record.
 
-trafilatura finds the main text; the page's own metadata (canonical link, Open Graph and
-article meta tags) is read directly because it is more precise than the extractor's
-heuristics (a full publication timestamp rather than a day). The canonical link is only
-trusted when it stays on the page's own site, so a hostile page cannot claim another
-outlet's article id.
+trafilatura finds the main text. Metadata comes from what the publisher states about the
+page, most precise first: JSON-LD (schema.org NewsArticle and friends), then Open Graph and
+article meta tags, then trafilatura's heuristics (htmldate), then the date the feed or
+sitemap gave the URL. A date in the future of the fetch is discarded (clock-skewed CMSs and
+"scheduled" stamps). The canonical link is only trusted when it stays on the page's own
+site, so a hostile page cannot claim another outlet's article id.
+
+Normalisation and text rules live in :mod:`wirehouse.normalise`; this module is the glue.
+
+Quality flags (documented thresholds):
+- ``too_short``: fewer than ``TOO_SHORT_WORDS`` (150) words of body: a brief, a caption page
+  or a teaser; kept, but not something to cluster stories on alone.
+- ``probably_not_article``: the page says it is something else (``og:type`` such as
+  ``website`` and no JSON-LD article), or it does not say it is an article and gives no
+  publication date, or it reads like a listing: over 60% of 5+ paragraphs are short
+  headline-like lines.
+- ``paywalled``: JSON-LD ``isAccessibleForFree: false``, or the body ends in a subscription
+  prompt.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import lxml.html
 import trafilatura
 
 from wirehouse.dates import parse_timestamp
-from wirehouse.normalise import content_hash, detect_language, normalise_body, word_count
+from wirehouse.normalise import (
+    clean_paragraph,
+    content_hash,
+    detect_language,
+    normalise_body,
+    split_credits,
+    split_dateline,
+    word_count,
+)
 from wirehouse.urls import canonicalize_url, same_site
+
+MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
+TOO_SHORT_WORDS = 150
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "report",
+        "scholarlyarticle",
+        "socialmediaposting",
+    }
+)
+PAYWALL_RE = re.compile(
+    r"(subscribe|subscription|sign in|log in|become a member)\b.{0,60}\b"
+    r"(to (continue|keep) reading|to read (the|this) (full|rest)|for full access)",
+    re.IGNORECASE,
+)
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
 
 
 @dataclass
 class ArticleRecord:
-    """The extracted, normalised article."""
+    """The extracted, normalised article: every field is a column of marts.fct_articles."""
 
     canonical_url: str
     title: str | None
@@ -32,30 +80,46 @@ class ArticleRecord:
     description: str | None = None
     site_name: str | None = None
     published_at: datetime | None = None
+    modified_at: datetime | None = None
+    dateline: str | None = None
+    credits: str | None = None
     language: str = "und"
+    language_confidence: float = 0.0
     word_count: int = 0
     content_hash: str = ""
+    too_short: bool = False
+    probably_not_article: bool = False
+    paywalled: bool = False
 
     def to_json_dict(self) -> dict[str, object]:
         """The record as JSON-safe values (timestamps as ISO 8601 strings)."""
         data = dict(self.__dict__)
-        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        for key in ("published_at", "modified_at"):
+            value = getattr(self, key)
+            data[key] = value.isoformat() if value else None
+        data["language_confidence"] = round(self.language_confidence, 3)
         return data
 
 
-MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
+def rebody(article: dict[str, Any], body: str) -> dict[str, Any]:
+    """An article row with a new body (after learned boilerplate is stripped) and the
+    fields derived from the body recomputed."""
+    words = word_count(body)
+    return {
+        **article,
+        "body": body,
+        "word_count": words,
+        "content_hash": content_hash(body),
+        "too_short": words < TOO_SHORT_WORDS,
+    }
 
 
 class ExtractionEmpty(ValueError):
     """The page yielded no article text."""
 
 
-def page_metadata(html: str) -> dict[str, str]:
+def page_metadata(doc: lxml.html.HtmlElement) -> dict[str, str]:
     """Canonical link and the meta tags we trust, keyed by property/name (lowercased)."""
-    try:
-        doc = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return {}
     meta: dict[str, str] = {}
     for node in doc.iter("meta"):
         key = (node.get("property") or node.get("name") or node.get("itemprop") or "").lower()
@@ -66,6 +130,47 @@ def page_metadata(html: str) -> dict[str, str]:
         if (node.get("rel") or "").lower() == "canonical" and node.get("href"):
             meta.setdefault("canonical", node.get("href").strip())
     return meta
+
+
+def _ld_objects(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return [o for v in value for o in _ld_objects(v)]
+    if isinstance(value, dict):
+        return [value, *_ld_objects(value.get("@graph", []))]
+    return []
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", [])
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds}
+
+
+def json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any]:
+    """The page's schema.org article object (the first one), or {}."""
+    for node in doc.iter("script"):
+        if (node.get("type") or "").lower() != "application/ld+json" or not node.text:
+            continue
+        try:
+            data = json.loads(node.text)
+        except (ValueError, RecursionError):
+            continue
+        for obj in _ld_objects(data):
+            if _types(obj) & ARTICLE_TYPES:
+                return obj
+    return {}
+
+
+def _ld_names(value: Any) -> list[str]:
+    """Names from a JSON-LD author/publisher value (string, object or list of either)."""
+    if isinstance(value, str):
+        return split_authors(value)
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [clean_paragraph(name)] if isinstance(name, str) and name.strip() else []
+    if isinstance(value, list):
+        return [n for v in value for n in _ld_names(v)]
+    return []
 
 
 def choose_canonical(url: str, meta: dict[str, str], trust_any_site: bool = False) -> str:
@@ -83,42 +188,154 @@ def choose_canonical(url: str, meta: dict[str, str], trust_any_site: bool = Fals
     return canonicalize_url(url)
 
 
+AUTHOR_NOISE_RE = re.compile(r"^(by|von|par|por)\s+", re.IGNORECASE)
+
+
 def split_authors(value: str | None) -> list[str]:
+    """Author names from a byline string: 'By A, B and C' -> [A, B, C]."""
     if not value:
         return []
-    parts = [p.strip() for chunk in value.split(";") for p in chunk.split(",")]
-    return [p for p in parts if p]
+    value = AUTHOR_NOISE_RE.sub("", clean_paragraph(value))
+    parts = re.split(r"\s*(?:;|,|\band\b|&|\|)\s*", value)
+    names = []
+    for part in parts:
+        part = AUTHOR_NOISE_RE.sub("", part).strip(" .")
+        if part and not part.startswith(("http", "@")) and len(part) <= 80:
+            names.append(part)
+    return list(dict.fromkeys(names))
 
 
-def extract_article(html: str, url: str, *, trust_any_site: bool = False) -> ArticleRecord:
-    """Extract one page; raises ExtractionEmpty when there is no article text."""
-    meta = page_metadata(html)
+def clean_title(title: str | None, site_name: str | None) -> str | None:
+    """A headline without the ' | Site Name' decoration pages add to <title>/og:title."""
+    if not title:
+        return None
+    title = clean_paragraph(title)
+    if site_name:
+        site = site_name.strip().lower()
+        for sep in TITLE_SEPARATORS:
+            head, _, tail = title.rpartition(sep)
+            if head and tail.strip().lower() in (site, site.removeprefix("the ")):
+                return head.strip()
+            tail, _, rest = title.partition(sep)
+            if rest and tail.strip().lower() == site:
+                return rest.strip()
+    return title or None
+
+
+def first_date(*candidates: datetime | None, not_after: datetime | None) -> datetime | None:
+    """The first candidate that is not in the future of the fetch."""
+    for value in candidates:
+        if value is not None and (not_after is None or value <= not_after):
+            return value
+    return None
+
+
+def looks_like_listing(body: str) -> bool:
+    """Most paragraphs short, headline-like lines: a section front, not a story."""
+    paragraphs = body.split("\n\n")
+    if len(paragraphs) < 5:
+        return False
+    short = sum(1 for p in paragraphs if word_count(p) <= 14 and not p.endswith((".", '"', "”")))
+    return short / len(paragraphs) > 0.6
+
+
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    trust_any_site: bool = False,
+    fetched_at: datetime | None = None,
+    listed_at: datetime | None = None,
+) -> ArticleRecord:
+    """Extract one page; raises ExtractionEmpty when there is no article text.
+
+    `fetched_at` bounds the dates (nothing after the fetch), `listed_at` (the feed or
+    sitemap date) is the last-resort publication date."""
+    try:
+        doc = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise ExtractionEmpty(f"unparseable HTML: {exc}") from exc
+    meta = page_metadata(doc)
+    ld = json_ld_article(doc)
     canonical = choose_canonical(url, meta, trust_any_site=trust_any_site)
-    raw = trafilatura.extract(
-        html,
+    extracted = trafilatura.bare_extraction(
+        doc,
         url=canonical,
-        output_format="json",
         with_metadata=True,
         include_comments=False,
         include_tables=False,
     )
-    data = json.loads(raw) if raw else {}
-    body = normalise_body(data.get("text") or "")
-    if word_count(body) < MIN_BODY_WORDS:
+    text = getattr(extracted, "text", None) or ""
+    body = normalise_body(text)
+    dateline, body = split_dateline(body)
+    body, credits = split_credits(body)
+    words = word_count(body)
+    if words < MIN_BODY_WORDS:
         raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")
-    published = parse_timestamp(meta.get("article:published_time")) or parse_timestamp(
-        data.get("date")
+
+    site_name = (
+        meta.get("og:site_name")
+        or next(iter(_ld_names(ld.get("publisher"))), None)
+        or getattr(extracted, "sitename", None)
+        or None
     )
-    language, _confidence = detect_language(body)
+    published = first_date(
+        parse_timestamp(
+            ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None
+        ),
+        parse_timestamp(meta.get("article:published_time")),
+        parse_timestamp(meta.get("og:published_time") or meta.get("pubdate")),
+        parse_timestamp(getattr(extracted, "date", None)),
+        listed_at,
+        not_after=fetched_at,
+    )
+    modified = first_date(
+        parse_timestamp(
+            ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None
+        ),
+        parse_timestamp(meta.get("article:modified_time") or meta.get("og:updated_time")),
+        not_after=fetched_at,
+    )
+    authors = (
+        _ld_names(ld.get("author"))
+        or split_authors(meta.get("author") or meta.get("article:author"))
+        or split_authors(getattr(extracted, "author", None))
+    )
+    authors = [a for a in authors if a.lower() != (site_name or "").lower()]
+    headline = ld.get("headline") if isinstance(ld.get("headline"), str) else None
+    title = clean_title(
+        headline or meta.get("og:title") or getattr(extracted, "title", None), site_name
+    )
+    og_type = meta.get("og:type", "").lower()
+    typed_article = bool(ld) or og_type == "article"
+    typed_other = not ld and og_type not in ("", "article")
+    language, confidence = detect_language(body)
+    free = ld.get("isAccessibleForFree")
     return ArticleRecord(
         canonical_url=canonical,
-        title=(meta.get("og:title") or data.get("title") or None),
+        title=title,
         body=body,
-        authors=split_authors(data.get("author") or meta.get("author")),
-        description=data.get("description") or meta.get("og:description") or None,
-        site_name=meta.get("og:site_name") or data.get("sitename") or None,
+        authors=authors,
+        description=(
+            meta.get("description")
+            or meta.get("og:description")
+            or getattr(extracted, "description", None)
+            or None
+        ),
+        site_name=site_name,
         published_at=published,
+        modified_at=modified,
+        dateline=dateline,
+        credits=credits,
         language=language,
-        word_count=word_count(body),
+        language_confidence=confidence,
+        word_count=words,
         content_hash=content_hash(body),
+        too_short=words < TOO_SHORT_WORDS,
+        probably_not_article=typed_other
+        or (not typed_article and published is None)
+        or looks_like_listing(body),
+        paywalled=free is False
+        or str(free).lower() == "false"
+        or bool(PAYWALL_RE.search(body[-600:])),
     )

@@ -73,6 +73,25 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("content_hash", pa.string()),
             ("fetched_at", TS),
             ("listed_at", TS),
+            ("modified_at", TS),
+            ("dateline", pa.string()),
+            ("credits", pa.string()),
+            ("language_confidence", pa.float64()),
+            ("too_short", pa.bool_()),
+            ("probably_not_article", pa.bool_()),
+            ("paywalled", pa.bool_()),
+        ]
+    ),
+    "source_boilerplate": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("source_id", pa.string()),
+            ("paragraph_key", pa.string()),
+            ("example", pa.string()),
+            ("page_count", pa.int32()),
+            ("share", pa.float64()),
+            ("first_seen_run_date", pa.date32()),
+            ("last_seen_run_date", pa.date32()),
         ]
     ),
 }

@@ -22,6 +22,8 @@ ARROW_TO_DUCKDB = {
     pa.int64(): "bigint",
     pa.timestamp("us", tz="UTC"): "timestamptz",
     pa.list_(pa.string()): "varchar[]",
+    pa.float64(): "double",
+    pa.bool_(): "boolean",
 }
 
 

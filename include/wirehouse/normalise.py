@@ -79,3 +79,46 @@ def detect_language(body: str) -> tuple[str, float]:
     if best.prob < MIN_LANGUAGE_CONFIDENCE:
         return "und", float(best.prob)
     return best.lang, float(best.prob)
+
+
+# "DAKAR, Senegal —", "WASHINGTON (AP) —", "ATLANTA -- ", "NEW YORK, Nov 21 (Reuters) - "
+DATELINE_RE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'’\-]+(?:\s[A-Z][A-Z.'’\-]+){0,3}"
+    r"(?:,\s*[A-Z][A-Za-z.'’\-]*(?:\s[A-Za-z0-9.'’\-]+){0,2}){0,2})"
+    r"\s*(?:\([A-Za-z .]{2,30}\))?\s*(?:—|–|--|-|:)\s+(?P<rest>\S.*)$",
+    re.DOTALL,
+)
+CREDITS_RE = re.compile(
+    r"(\bcontributed\b(\s+(to\s+)?(this\s+)?(report|reporting|story))?"
+    r"|\breported\s+(this\s+story\s+)?from\b"
+    r"|^(additional\s+)?(reporting|writing|editing)\s+by\b"
+    r"|^(this|the)\s+(story|article|report)\s+was\s+(reported|written|produced)\b)",
+    re.IGNORECASE,
+)
+MAX_CREDIT_WORDS = 60
+MAX_CREDIT_PARAGRAPHS = 3
+
+
+def split_dateline(body: str) -> tuple[str | None, str]:
+    """Take the dateline off the first paragraph: ('DAKAR, Senegal', body without it).
+
+    Only an all-caps place (optionally followed by a region and an agency in brackets) and a
+    dash counts, so an ordinary first sentence is never cut."""
+    first, sep, rest = body.partition("\n\n")
+    match = DATELINE_RE.match(first)
+    if not match or len(match["place"]) > 60 or word_count(match["rest"]) < 3:
+        return None, body
+    return match["place"].strip(" ,"), match["rest"] + sep + rest
+
+
+def split_credits(body: str) -> tuple[str, str | None]:
+    """Move closing credit lines ('X reported from Y. Z contributed.') out of the body:
+    they differ between outlets running the same story, and are no part of the story."""
+    paragraphs = body.split("\n\n")
+    credits: list[str] = []
+    while len(paragraphs) > 1 and len(credits) < MAX_CREDIT_PARAGRAPHS:
+        last = paragraphs[-1]
+        if word_count(last) > MAX_CREDIT_WORDS or not CREDITS_RE.search(last):
+            break
+        credits.insert(0, paragraphs.pop())
+    return "\n\n".join(paragraphs), ("\n\n".join(credits) or None)

@@ -19,10 +19,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wirehouse import land, load, publish, raw
+from wirehouse import boilerplate, land, load, publish, raw
 from wirehouse.collect import PAGE_KINDS, collect_source, extract_result
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
+from wirehouse.extract import rebody
 from wirehouse.fetch import Fetcher, FetchResult
 from wirehouse.sources import Source, load_sources
 
@@ -174,10 +175,16 @@ def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
             known_urls=known,
             archive=_archiver(settings),
         )
+    articles, learned = apply_source_boilerplate(settings, source.id, run_date, collected.articles)
     out_dir = run_collector_dir(settings, run_date) / "collected"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for table, rows in (("fetches", collected.fetches), ("articles", collected.articles)):
+    tables = (
+        ("fetches", collected.fetches),
+        ("articles", articles),
+        ("source_boilerplate", learned),
+    )
+    for table, rows in tables:
         path = out_dir / f"{source.id}.{table}.parquet"
         tmp = path.with_suffix(".tmp")
         pq.write_table(land.to_table(table, rows), tmp)
@@ -188,8 +195,43 @@ def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "run_date": run_date,
         "paths": paths,
         "fetches": len(collected.fetches),
-        "articles": len(collected.articles),
+        "articles": len(articles),
+        "boilerplate_paragraphs": len(learned),
     }
+
+
+def apply_source_boilerplate(
+    settings: Settings, source_id: str, run_date: str, articles: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Learn the source's boilerplate paragraphs from its recent nights (this one included)
+    and strip them from tonight's bodies; returns the articles and the learned set.
+
+    Tonight's paragraph counts are stored before stripping (in the collector's folder), so
+    learning always sees what the pages really said and a re-run sees the same history."""
+    stats, page_total = boilerplate.night_stats(source_id, run_date, [a["body"] for a in articles])
+    path = run_collector_dir(settings, run_date) / "boilerplate" / f"{source_id}.json"
+    _atomic_write_text(
+        path, json.dumps({"page_total": page_total, "stats": [asdict(s) for s in stats]})
+    )
+    history: list[boilerplate.ParagraphStat] = []
+    totals: dict[str, int] = {}
+    for run_dir in [
+        *_earlier_run_dirs(settings, run_date)[-boilerplate.DEFAULT_WINDOW_NIGHTS :],
+        run_collector_dir(settings, run_date),
+    ]:
+        night = run_dir / "boilerplate" / f"{source_id}.json"
+        if night.exists():
+            data = json.loads(night.read_text(encoding="utf-8"))
+            night_date = run_dir.name.removeprefix("run_date=")
+            totals[night_date] = data["page_total"]
+            history.extend(boilerplate.ParagraphStat(**s) for s in data["stats"])
+    learned = boilerplate.learn(history, totals, as_of=run_date)
+    keys = {b.paragraph_key for b in learned}
+    stripped = []
+    for article in articles:
+        body, removed = boilerplate.strip(article["body"], keys)
+        stripped.append(rebody(article, body) if removed else article)
+    return stripped, [{**asdict(b), "run_date": run_date} for b in learned]
 
 
 def land_run(
@@ -229,6 +271,19 @@ def land_run(
         ),
         "fetches": land.write_partition(settings.landing_dir, "fetches", run_date, fetches),
         "articles": land.write_partition(settings.landing_dir, "articles", run_date, articles),
+        "source_boilerplate": land.write_partition(
+            settings.landing_dir,
+            "source_boilerplate",
+            run_date,
+            land.read_tables(
+                [
+                    Path(c["paths"]["source_boilerplate"])
+                    for c in ordered
+                    if "source_boilerplate" in c["paths"]
+                ],
+                "source_boilerplate",
+            ),
+        ),
     }
     return {k: str(v) for k, v in written.items()}
 
@@ -285,9 +340,10 @@ def reextract(
                 outcome="ok",
                 final_url=row["final_url"],
                 content_type=row["content_type"],
+                fetched_at=row["fetched_at"],
                 http_status=row["http_status"],
             )
-            article = extract_result(result, body)
+            article = extract_result(result, body, row["listed_at"])
             redone += 1
             if article and (row["source_id"], article["article_id"]) in seen:
                 result.outcome, result.error = "duplicate_url", "same canonical URL as another page"

@@ -25,7 +25,14 @@ final as (
         content_hash,
         first_seen_at,
         last_seen_at,
-        listed_at
+        listed_at,
+        modified_at,
+        dateline,
+        credits,
+        language_confidence,
+        too_short,
+        probably_not_article,
+        paywalled
 
     from articles
 

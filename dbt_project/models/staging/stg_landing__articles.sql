@@ -27,14 +27,23 @@ renamed as (
         cast(language as varchar) as language,
         cast(body as varchar) as body,
         cast(content_hash as varchar) as content_hash,
+        cast(dateline as varchar) as dateline,
+        cast(credits as varchar) as credits,
+
+        -- quality flags
+        coalesce(cast(too_short as boolean), false) as too_short,
+        coalesce(cast(probably_not_article as boolean), false) as probably_not_article,
+        coalesce(cast(paywalled as boolean), false) as paywalled,
 
         -- numerics
         cast(word_count as integer) as word_count,
+        cast(language_confidence as double) as language_confidence,
 
         -- timestamps (utc)
         cast(published_at as timestamptz) as published_at,
         cast(fetched_at as timestamptz) as fetched_at,
-        cast(listed_at as timestamptz) as listed_at
+        cast(listed_at as timestamptz) as listed_at,
+        cast(modified_at as timestamptz) as modified_at
 
     from source
 
