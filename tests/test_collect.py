@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from wirehouse import raw
@@ -278,3 +279,37 @@ def test_max_urls_caps_fetches_and_records_the_rest(httpserver: HTTPServer) -> N
     assert [a["url"] for a in got.articles] == urls[:2]
     assert "/news/ferry" not in hits(httpserver)
     assert len({r["fetch_id"] for r in got.fetches}) == 3
+
+
+def test_extraction_on_worker_processes_matches_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With enough pages, extraction runs on a process pool: same rows as in-process."""
+    import shutil
+    from concurrent.futures import ProcessPoolExecutor
+
+    from wirehouse import collect
+
+    samples = sorted((Path(__file__).parents[1] / "include" / "sample_articles").glob("*/*.html"))
+    cands = []
+    for i in range(100):
+        page = tmp_path / f"p{i}.html"
+        shutil.copy(samples[i % len(samples)], page)
+        cands.append(Candidate(url=page.as_uri(), via="file", path=str(page)))
+    src = Source(id="s", name="S", home_url="https://s.example/", files=("x",), max_urls=1000)
+
+    def run(processes: str) -> tuple[list[dict], list[dict]]:
+        monkeypatch.setenv("WIREHOUSE_EXTRACT_PROCESSES", processes)
+        with Fetcher("t") as fetcher:
+            got = collect_source(src, "2026-11-22", cands, [], fetcher)
+        drop = ("fetched_at", "elapsed_ms")
+        return (
+            [{k: v for k, v in r.items() if k not in drop} for r in got.fetches],
+            [{k: v for k, v in a.items() if k not in drop} for a in got.articles],
+        )
+
+    inline, pooled = run("1"), run("2")
+    with collect._extractor(len(cands)) as extractor:  # env still says 2 processes
+        assert isinstance(extractor, ProcessPoolExecutor)
+    assert pooled == inline
+    assert len(inline[1]) == len(samples)  # the rest are duplicates by canonical URL

@@ -9,8 +9,10 @@ later from the archive (:func:`extract_result` is the one code path for both).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +27,7 @@ from wirehouse.urls import article_key, stable_hash
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 WORKERS = 16
+MIN_PAGES_PER_PROCESS = 50  # spawning a worker (imports) costs about as much as 50 pages
 PAGE_KINDS = ("article", "file")
 
 
@@ -164,6 +167,41 @@ def extract_result(
     }
 
 
+def _extract_job(
+    result: FetchResult, body: bytes, listed_at: datetime | None
+) -> tuple[str, str | None, dict[str, Any] | None]:
+    """extract_result in a worker process: returns the outcome, error and article."""
+    article = extract_result(result, body, listed_at)
+    return result.outcome, result.error, article
+
+
+class _InlineExecutor(Executor):
+    """Runs jobs in the calling thread: for a handful of pages a process pool costs more
+    (start-up and imports) than it saves."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def extract_processes() -> int:
+    """Worker processes for extraction: `WIREHOUSE_EXTRACT_PROCESSES`, default all cores."""
+    value = os.environ.get("WIREHOUSE_EXTRACT_PROCESSES", "")
+    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+
+
+def _extractor(pages: int) -> Executor:
+    processes = min(extract_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
+    if processes <= 1:
+        return _InlineExecutor()
+    # spawn, not fork: the fetch threads may hold locks a forked child would inherit
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _charset_of(content_type: str | None) -> str | None:
     for part in (content_type or "").split(";")[1:]:
         key, _, value = part.partition("=")
@@ -230,28 +268,45 @@ def collect_source(
         seen.add(cand.url)
         todo.append(cand)
 
-    def work(cand: Candidate) -> tuple[FetchResult, dict[str, Any] | None]:
+    def fetch_one(cand: Candidate) -> tuple[FetchResult, bytes]:
         result = fetch_candidate(cand, fetcher)
-        body, result.body = result.body, b""  # keep memory flat: the archive has the bytes
+        body, result.body = result.body, b""
         if not result.ok:
-            return result, None
+            return result, b""
         if body and archive is not None:
             result.body = body
             archive(result)
             result.body = b""
-        if not extract:
-            return result, None
-        if not body:
+        if extract and not body:
             result.outcome, result.error = "extraction_empty", "empty body"
-            return result, None
-        return result, extract_result(result, body, parse_timestamp(cand.lastmod))
+        return result, body
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(work, todo))
+    # network on threads; extraction (CPU-bound) on processes, fed as pages arrive, so both
+    # cores work and only the pages in flight are held in memory
+    results: list[tuple[FetchResult, Any, bytes, datetime | None]] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool, _extractor(len(todo)) as extractor:
+        for cand, (result, body) in zip(todo, pool.map(fetch_one, todo), strict=True):
+            listed_at = parse_timestamp(cand.lastmod)
+            if extract and result.ok:
+                job = extractor.submit(_extract_job, result, body, listed_at)
+                results.append((result, job, body, listed_at))
+            else:
+                results.append((result, None, b"", None))
+        done = []
+        for result, job, body, listed_at in results:
+            if job is None:
+                done.append((result, None))
+                continue
+            try:
+                outcome, error, article = job.result()
+                result.outcome, result.error = outcome, error
+            except Exception:  # a worker that died (e.g. out of memory) must not lose the page
+                article = extract_result(result, body, listed_at)
+            done.append((result, article))
 
     articles: list[dict[str, Any]] = []
     seen_articles: set[str] = set()
-    for cand, (result, article) in zip(todo, results, strict=True):
+    for cand, (result, article) in zip(todo, done, strict=True):
         if article and article["article_id"] in seen_articles:
             result.outcome, result.error = "duplicate_url", "same canonical URL as another page"
             article = None
