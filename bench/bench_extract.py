@@ -221,15 +221,22 @@ def author_names(names: list[str]) -> set[str]:
     return {normalise_ws(n).lower() for n in names if normalise_ws(n)}
 
 
-def _paragraph_diff(ref: str, other_shingles: Counter, limit: int = 12) -> list[str]:
-    """Paragraphs of `ref` mostly absent from the other text (under half their shingles)."""
+def _paragraph_diff(ref: str, other: str, limit: int = 30) -> list[str]:
+    """Paragraphs of `ref` mostly absent from the `other` text: under half their shingles
+    found there, or (a paragraph shorter than a shingle) not found as a word sequence."""
+    other_shingles = shingles(other)
+    other_words = f" {' '.join(other.lower().split())} "
     out = []
     for para in (p.strip() for p in re.split(r"\n\s*\n|\n", ref)):
-        sh = shingles(para)
-        if not sh:
+        words = para.lower().split()
+        if not words:
             continue
-        hit = sum((sh & other_shingles).values())
-        if hit < 0.5 * sum(sh.values()):
+        if len(words) < SHINGLE:
+            absent = f" {' '.join(words)} " not in other_words
+        else:
+            sh = shingles(para)
+            absent = sum((sh & other_shingles).values()) < 0.5 * sum(sh.values())
+        if absent:
             out.append(para if len(para) <= 300 else para[:297] + "...")
             if len(out) >= limit:
                 break
@@ -336,8 +343,8 @@ def score_page(score: Score, page: Page, pred: Prediction, seconds: float) -> No
         row.update(gold_authors=sorted(gold_a))
     if pred.extra:
         row["extra"] = pred.extra
-    row["missing_paragraphs"] = _paragraph_diff(page.body, pred_sh)
-    row["extra_paragraphs"] = _paragraph_diff(pred.body, gold_sh)
+    row["missing_paragraphs"] = _paragraph_diff(page.body, pred.body)
+    row["extra_paragraphs"] = _paragraph_diff(pred.body, page.body)
     row["pred_body"] = pred.body
     row["gold_body"] = page.body
     score.rows.append(row)
