@@ -22,6 +22,7 @@ Quality flags (documented thresholds):
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ PAYWALL_RE = re.compile(
     r"(to (continue|keep) reading|to read (the|this) (full|rest)|for full access)",
     re.IGNORECASE,
 )
+PAYWALL_WORDS = 250
+HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
 
 
@@ -222,6 +225,51 @@ def clean_title(title: str | None, site_name: str | None) -> str | None:
     return title or None
 
 
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return clean_paragraph(html.unescape(value))
+
+
+def visible_headline(doc: lxml.html.HtmlElement) -> str | None:
+    """The headline readers see: the page's <h1> (inside <article>/<main> when there are
+    several). Titles in <title>, og:title and JSON-LD are often SEO or social variants."""
+    for path in ("//article//h1", "//main//h1", "//h1"):
+        found = [clean_paragraph(h.text_content()) for h in doc.xpath(path)]
+        found = [h for h in found if 3 <= len(h) <= 300]
+        if found and (path != "//h1" or len(found) == 1):
+            return found[0]
+    return None
+
+
+def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = text.lower().split()
+    return {tuple(words[i : i + n]) for i in range(max(0, len(words) - n + 1))}
+
+
+def prefer_structured_body(body: str, ld: dict[str, Any], title: str | None) -> str:
+    """Use what the publisher states as the article's text when the extractor clearly
+    missed it: JSON-LD `articleBody` that is substantial and mostly absent from the
+    extracted body replaces it; live-blog posts (`liveBlogUpdate`) missing from the body
+    are appended."""
+    article_body = ld.get("articleBody")
+    if isinstance(article_body, str) and word_count(article_body) >= 150:
+        theirs = _shingles(clean_paragraph(html.unescape(article_body)))
+        if theirs and len(theirs & _shingles(body)) / len(theirs) < 0.3:
+            return normalise_body(html.unescape(article_body), headline=title)
+    updates = ld.get("liveBlogUpdate")
+    if isinstance(updates, list) and updates:
+        have = _shingles(body)
+        extra = []
+        for update in updates:
+            post = _text(update.get("articleBody")) if isinstance(update, dict) else None
+            if post and len(_shingles(post) - have) > len(_shingles(post)) / 2:
+                extra.append(post)
+        if extra:
+            return "\n\n".join(p for p in [body, *extra] if p)
+    return body
+
+
 def first_date(*candidates: datetime | None, not_after: datetime | None) -> datetime | None:
     """The first candidate that is not in the future of the fetch."""
     for value in candidates:
@@ -240,7 +288,7 @@ def looks_like_listing(body: str) -> bool:
 
 
 def extract_article(
-    html: str,
+    page: str,
     url: str,
     *,
     trust_any_site: bool = False,
@@ -252,7 +300,9 @@ def extract_article(
     `fetched_at` bounds the dates (nothing after the fetch), `listed_at` (the feed or
     sitemap date) is the last-resort publication date."""
     try:
-        doc = lxml.html.fromstring(html)
+        # comments and processing instructions out, as trafilatura parses: a comment node
+        # inside a paragraph (drop-cap shortcodes) makes the extractor drop the paragraph
+        doc = lxml.html.fromstring(page, parser=HTML_PARSER)
     except (ValueError, lxml.etree.ParserError) as exc:
         raise ExtractionEmpty(f"unparseable HTML: {exc}") from exc
     meta = page_metadata(doc)
@@ -266,7 +316,15 @@ def extract_article(
         include_tables=False,
     )
     text = getattr(extracted, "text", None) or ""
-    body = normalise_body(text)
+    title = clean_title(
+        visible_headline(doc)
+        or _text(ld.get("headline"))
+        or meta.get("og:title")
+        or getattr(extracted, "title", None),
+        meta.get("og:site_name"),
+    )
+    body = normalise_body(text, headline=title)
+    body = prefer_structured_body(body, ld, title)
     dateline, body = split_dateline(body)
     body, credits = split_credits(body)
     words = word_count(body)
@@ -302,10 +360,7 @@ def extract_article(
         or split_authors(getattr(extracted, "author", None))
     )
     authors = [a for a in authors if a.lower() != (site_name or "").lower()]
-    headline = ld.get("headline") if isinstance(ld.get("headline"), str) else None
-    title = clean_title(
-        headline or meta.get("og:title") or getattr(extracted, "title", None), site_name
-    )
+    title = clean_title(title, site_name)
     og_type = meta.get("og:type", "").lower()
     typed_article = bool(ld) or og_type == "article"
     typed_other = not ld and og_type not in ("", "article")
@@ -335,7 +390,8 @@ def extract_article(
         probably_not_article=typed_other
         or (not typed_article and published is None)
         or looks_like_listing(body),
-        paywalled=free is False
-        or str(free).lower() == "false"
+        # only when the text looks cut: many sites mark free-to-read stories
+        # isAccessibleForFree=false and still serve them whole
+        paywalled=((free is False or str(free).lower() == "false") and words < PAYWALL_WORDS)
         or bool(PAYWALL_RE.search(body[-600:])),
     )

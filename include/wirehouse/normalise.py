@@ -22,6 +22,7 @@ init_factory()
 
 MIN_WORDS_FOR_LANGUAGE = 20
 MIN_LANGUAGE_CONFIDENCE = 0.80
+LANGUAGE_SAMPLE_CHARS = 2000  # enough for a confident answer; detection cost grows with text
 ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 CONTROL_RE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -35,8 +36,24 @@ BOILERPLATE_RES = [
         r"^(weather|live markets|markets|smiley face)(\s+(weather|live markets|markets))*$",
         r"^(sign up|subscribe) (to|for) (our|the) .*newsletter.*$",
         r"^(read more|related( stories| articles)?|advertisement)[.:]?$",
+        r"^click here\b.*$",
+        r"^(photo|image|credit|photograph|video)s?\s*:.{0,150}$",
+        r"^\(?(photo|image)s?\s+(by|courtesy|credit)\b.{0,150}$",
+        r"^\d+\s+of\s+\d+$",
+        r"^(_{3,}|-{3,}|\*{3,}|={3,})$",
+        r"^our standards\s*:.*$",
+        r"^.{0,80}\(@\w{1,15}\)\s+\w+\s+\d{1,2},\s+\d{4}$",
     )
 ]
+# a late heading after which pages list other stories: cut the body there
+STOP_HEADING_RE = re.compile(
+    r"^(more from\b.{0,60}|most (read|popular)\b.{0,40}|recommended( for you| reading)?"
+    r"|related( stories| articles| coverage| content| reading)?|you (may|might) also like"
+    r"|(read|see) (also|more)|trending( now| stories)?|our sources|stay on the cutting edge)"
+    r"[:.]?$",
+    re.IGNORECASE,
+)
+BULLET_RE = re.compile(r"^[-•*–]\s+")
 
 
 def clean_paragraph(text: str) -> str:
@@ -52,10 +69,31 @@ def is_boilerplate(paragraph: str) -> bool:
     return any(rx.match(paragraph) for rx in BOILERPLATE_RES)
 
 
-def normalise_body(text: str) -> str:
-    """Extractor text (one paragraph per line) to the warehouse body form."""
-    paragraphs = (clean_paragraph(line) for line in text.replace("\r\n", "\n").split("\n"))
-    return "\n\n".join(p for p in paragraphs if p and not is_boilerplate(p))
+def is_shouting(paragraph: str) -> bool:
+    """An all-caps line of 4+ words: a related-story link or a promo, not story text."""
+    letters = [c for c in paragraph if c.isalpha()]
+    return len(paragraph.split()) >= 4 and len(letters) >= 12 and all(c.isupper() for c in letters)
+
+
+def normalise_body(text: str, headline: str | None = None) -> str:
+    """Extractor text (one paragraph per line) to the warehouse body form: list bullets
+    dropped (the item text is kept), generic boilerplate and shouting promo lines removed,
+    a repeat of the headline at the top removed, and the body cut at a late "More from …"
+    style heading (only in its last third, so a story about recommendations survives)."""
+    lines = [clean_paragraph(line) for line in text.replace("\r\n", "\n").split("\n")]
+    paragraphs = [BULLET_RE.sub("", p) for p in lines if p]
+    paragraphs = [p for p in paragraphs if p and not is_boilerplate(p) and not is_shouting(p)]
+    if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
+        paragraphs = paragraphs[1:]
+    for i, p in enumerate(paragraphs):
+        if i >= max(3, len(paragraphs) * 2 // 3) and STOP_HEADING_RE.match(p):
+            paragraphs = paragraphs[:i]
+            break
+    return "\n\n".join(paragraphs)
+
+
+def _fold(text: str) -> str:
+    return " ".join(WORD_RE.findall(text.lower()))
 
 
 def word_count(text: str) -> int:
@@ -73,7 +111,7 @@ def detect_language(body: str) -> tuple[str, float]:
     if word_count(body) < MIN_WORDS_FOR_LANGUAGE:
         return "und", 0.0
     try:
-        best = detect_langs(body)[0]
+        best = detect_langs(body[:LANGUAGE_SAMPLE_CHARS])[0]
     except LangDetectException:
         return "und", 0.0
     if best.prob < MIN_LANGUAGE_CONFIDENCE:
