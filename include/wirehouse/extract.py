@@ -150,7 +150,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 
 def json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any]:
-    """The page's schema.org article object (the first one), or {}."""
+    """The page's schema.org article: the first article object, with fields it lacks
+    (articleBody, liveBlogUpdate, dates, authors) filled from later article objects, since
+    pages often carry a NewsArticle and a LiveBlogPosting for the same story; or {}."""
+    merged: dict[str, Any] = {}
     for node in doc.iter("script"):
         if (node.get("type") or "").lower() != "application/ld+json" or not node.text:
             continue
@@ -160,8 +163,9 @@ def json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any]:
             continue
         for obj in _ld_objects(data):
             if _types(obj) & ARTICLE_TYPES:
-                return obj
-    return {}
+                for key, value in obj.items():
+                    merged.setdefault(key, value)
+    return merged
 
 
 def _ld_names(value: Any) -> list[str]:
