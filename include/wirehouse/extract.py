@@ -174,7 +174,7 @@ def _ld_names(value: Any) -> list[str]:
         return split_authors(value)
     if isinstance(value, dict):
         name = value.get("name")
-        return [clean_paragraph(name)] if isinstance(name, str) and name.strip() else []
+        return split_authors(name) if isinstance(name, str) else []
     if isinstance(value, list):
         return [n for v in value for n in _ld_names(v)]
     return []
@@ -195,19 +195,69 @@ def choose_canonical(url: str, meta: dict[str, str], trust_any_site: bool = Fals
     return canonicalize_url(url)
 
 
-AUTHOR_NOISE_RE = re.compile(r"^(by|von|par|por)\s+", re.IGNORECASE)
+AUTHOR_NOISE_RE = re.compile(r"^(by|von|par|por|view all posts by|posted by|written by)\s+", re.I)
+AUTHOR_TAIL_RE = re.compile(r"\s+(link copied|follow|email|twitter)$", re.IGNORECASE)
+# a byline naming an organisation or a desk rather than a person
+ORG_WORDS = frozenset(
+    [
+        "staff",
+        "team",
+        "desk",
+        "editors",
+        "editorial",
+        "correspondent",
+        "correspondents",
+        "newsroom",
+        "redazione",
+        "news",
+        "times",
+        "post",
+        "press",
+        "journal",
+        "daily",
+        "media",
+        "magazine",
+        "tribune",
+        "herald",
+        "gazette",
+        "telegraph",
+        "wire",
+        "agency",
+        "reuters",
+        "bloomberg",
+        "afp",
+        "ap",
+        "associated",
+        "report",
+        "bureau",
+        "online",
+        "digital",
+        "tv",
+    ]
+)
+
+
+def _is_person(name: str) -> bool:
+    words = name.lower().replace(".", " ").split()
+    if not words or len(words) > 6 or any(w in ORG_WORDS for w in words):
+        return False
+    return not (name.isupper() and len(name.replace(" ", "")) <= 5)  # ANI, WBEZ
 
 
 def split_authors(value: str | None) -> list[str]:
-    """Author names from a byline string: 'By A, B and C' -> [A, B, C]."""
+    """Person names from a byline: 'By A, B and C' -> [A, B, C]; HTML entities decoded,
+    profile-link text ('View all posts by', 'Link Copied') dropped, organisations and desks
+    ('TMZ Staff', 'The Associated Press') left out: authors are people."""
     if not value:
         return []
-    value = AUTHOR_NOISE_RE.sub("", clean_paragraph(value))
-    parts = re.split(r"\s*(?:;|,|\band\b|&|\|)\s*", value)
+    value = AUTHOR_NOISE_RE.sub("", clean_paragraph(html.unescape(value)))
+    parts = re.split(r"\s*(?:;|,|\band\b|&|\||/)\s*", value)
     names = []
     for part in parts:
-        part = AUTHOR_NOISE_RE.sub("", part).strip(" .")
-        if part and not part.startswith(("http", "@")) and len(part) <= 80:
+        part = AUTHOR_TAIL_RE.sub("", AUTHOR_NOISE_RE.sub("", part)).strip(" .")
+        if "." in part and " " not in part:  # a user handle such as jane.doe.1232
+            part = " ".join(w for w in part.split(".") if w.isalpha()).title()
+        if part and not part.startswith(("http", "@")) and len(part) <= 60 and _is_person(part):
             names.append(part)
     return list(dict.fromkeys(names))
 
@@ -216,16 +266,22 @@ def clean_title(title: str | None, site_name: str | None) -> str | None:
     """A headline without the ' | Site Name' decoration pages add to <title>/og:title."""
     if not title:
         return None
-    title = clean_paragraph(title)
+    title = clean_paragraph(html.unescape(title))
     if site_name:
         site = site_name.strip().lower()
         for sep in TITLE_SEPARATORS:
             head, _, tail = title.rpartition(sep)
             if head and tail.strip().lower() in (site, site.removeprefix("the ")):
-                return head.strip()
+                title = head.strip()
+                # what is left after the site is often a section: "… | Opinion"
+                head, _, tail = title.rpartition(" | ")
+                if head and len(tail.split()) <= 2:
+                    title = head.strip()
+                break
             tail, _, rest = title.partition(sep)
             if rest and tail.strip().lower() == site:
-                return rest.strip()
+                title = rest.strip()
+                break
     return title or None
 
 
@@ -239,11 +295,33 @@ def visible_headline(doc: lxml.html.HtmlElement) -> str | None:
     """The headline readers see: the page's <h1> (inside <article>/<main> when there are
     several). Titles in <title>, og:title and JSON-LD are often SEO or social variants."""
     for path in ("//article//h1", "//main//h1", "//h1"):
-        found = [clean_paragraph(h.text_content()) for h in doc.xpath(path)]
+        found = [_headline_text(h) for h in doc.xpath(path)]
         found = [h for h in found if 3 <= len(h) <= 300]
         if found and (path != "//h1" or len(found) == 1):
             return found[0]
     return None
+
+
+def _headline_text(h1: lxml.html.HtmlElement) -> str:
+    """An <h1>'s headline: when it holds several lines (a section label, a logo's alt text
+    and the headline), the longest line."""
+    lines = [clean_paragraph(line) for line in h1.text_content().splitlines()]
+    lines = [line.strip(" |") for line in lines if line.strip(" |")]
+    return max(lines, key=len) if lines else ""
+
+
+def choose_title(
+    visible: str | None, stated: list[str | None], site_name: str | None
+) -> str | None:
+    """The visible headline, unless it is a stated title (JSON-LD, og:title) with a short
+    label glued in front ("Opinion", "Exclusive"): then the stated one."""
+    options = [clean_title(t, site_name) for t in stated if t]
+    if visible:
+        for option in options:
+            if option and visible.endswith(option) and 0 < len(visible) - len(option) <= 25:
+                return option
+        return clean_title(visible, site_name)
+    return next((o for o in options if o), None)
 
 
 def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -320,11 +398,9 @@ def extract_article(
         include_tables=False,
     )
     text = getattr(extracted, "text", None) or ""
-    title = clean_title(
-        visible_headline(doc)
-        or _text(ld.get("headline"))
-        or meta.get("og:title")
-        or getattr(extracted, "title", None),
+    title = choose_title(
+        visible_headline(doc),
+        [_text(ld.get("headline")), _text(meta.get("og:title")), getattr(extracted, "title", None)],
         meta.get("og:site_name"),
     )
     body = normalise_body(text, headline=title)
