@@ -233,11 +233,18 @@ ORG_WORDS = frozenset(
         "online",
         "digital",
         "tv",
+        "telegram",
     ]
 )
 
 
+HANDLE_RE = re.compile(r"^[a-z]+(\.[a-z]+)+\.\d+$")
+WEBBY_RE = re.compile(r"(^https?:|^www\.|^@|\.(com|org|net|co|uk|io|tv)\b)", re.IGNORECASE)
+
+
 def _is_person(name: str) -> bool:
+    if WEBBY_RE.search(name) or (" " not in name and name.islower()):
+        return False  # a URL, a domain or a social handle
     words = name.lower().replace(".", " ").split()
     if not words or len(words) > 6 or any(w in ORG_WORDS for w in words):
         return False
@@ -254,10 +261,10 @@ def split_authors(value: str | None) -> list[str]:
     parts = re.split(r"\s*(?:;|,|\band\b|&|\||/)\s*", value)
     names = []
     for part in parts:
-        part = AUTHOR_TAIL_RE.sub("", AUTHOR_NOISE_RE.sub("", part)).strip(" .")
-        if "." in part and " " not in part:  # a user handle such as jane.doe.1232
+        part = AUTHOR_TAIL_RE.sub("", AUTHOR_NOISE_RE.sub("", part)).strip(" ")
+        if HANDLE_RE.match(part):  # a user handle such as jane.doe.1232
             part = " ".join(w for w in part.split(".") if w.isalpha()).title()
-        if part and not part.startswith(("http", "@")) and len(part) <= 60 and _is_person(part):
+        if part and len(part) <= 60 and _is_person(part):
             names.append(part)
     return list(dict.fromkeys(names))
 
