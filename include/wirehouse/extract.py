@@ -238,6 +238,27 @@ ORG_WORDS = frozenset(
 )
 
 
+NAME_PARTICLES = frozenset(
+    [
+        "de",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "van",
+        "von",
+        "der",
+        "den",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "la",
+        "le",
+        "y",
+    ]
+)
 HANDLE_RE = re.compile(r"^[a-z]+(\.[a-z]+)+\.\d+$")
 WEBBY_RE = re.compile(r"(^https?:|^www\.|^@|\.(com|org|net|co|uk|io|tv)\b)", re.IGNORECASE)
 
@@ -248,6 +269,8 @@ def _is_person(name: str) -> bool:
     words = name.lower().replace(".", " ").split()
     if not words or len(words) > 6 or any(w in ORG_WORDS for w in words):
         return False
+    if not all(w[0].isupper() or w.lower() in NAME_PARTICLES for w in name.split()):
+        return False  # "+55 more", "and friends": not a name
     return not (name.isupper() and len(name.replace(" ", "")) <= 5)  # ANI, WBEZ
 
 
@@ -261,7 +284,7 @@ def split_authors(value: str | None) -> list[str]:
     parts = re.split(r"\s*(?:;|,|\band\b|&|\||/)\s*", value)
     names = []
     for part in parts:
-        part = AUTHOR_TAIL_RE.sub("", AUTHOR_NOISE_RE.sub("", part)).strip(" ")
+        part = AUTHOR_TAIL_RE.sub("", AUTHOR_NOISE_RE.sub("", part)).strip(" -–—:")
         if HANDLE_RE.match(part):  # a user handle such as jane.doe.1232
             part = " ".join(w for w in part.split(".") if w.isalpha()).title()
         if part and len(part) <= 60 and _is_person(part):
@@ -329,6 +352,29 @@ def choose_title(
                 return option
         return clean_title(visible, site_name)
     return next((o for o in options if o), None)
+
+
+BYLINE_PATHS = (
+    "//*[@itemprop='author']//*[@itemprop='name']",
+    "//a[@rel='author']",
+    "//*[contains(@class, 'author-name') or contains(@class, 'author__name')"
+    " or contains(@class, 'byline__name') or contains(@class, 'author_name')]",
+    "//*[contains(@class, 'byline')]//a",
+    "//*[contains(@class, 'byline')]",
+)
+
+
+def visible_byline(doc: lxml.html.HtmlElement) -> list[str]:
+    """Authors from the byline readers see, when the page states none in its metadata."""
+    for path in BYLINE_PATHS:
+        names: list[str] = []
+        for node in doc.xpath(path)[:6]:
+            text = clean_paragraph(node.text_content())
+            if 0 < len(text) <= 120:
+                names.extend(split_authors(text))
+        if names:
+            return list(dict.fromkeys(names))
+    return []
 
 
 def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -445,6 +491,7 @@ def extract_article(
         _ld_names(ld.get("author"))
         or split_authors(meta.get("author") or meta.get("article:author"))
         or split_authors(getattr(extracted, "author", None))
+        or visible_byline(doc)
     )
     authors = [a for a in authors if a.lower() != (site_name or "").lower()]
     title = clean_title(title, site_name)
