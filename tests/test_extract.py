@@ -20,6 +20,8 @@ from wirehouse.normalise import content_hash, detect_language, normalise_body
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "include" / "sample_articles").glob("*/*.html"))
 GOLDEN = Path(__file__).parent / "golden"
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html"))
+FIXTURE_URL = "https://www.northgatewire.example/fixtures/{}"
 
 
 def extract_sample(path: Path) -> dict:
@@ -39,6 +41,50 @@ def test_golden(path: Path) -> None:
         golden.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert golden.exists(), f"no golden file {golden.name}; run with WIREHOUSE_UPDATE_GOLDEN=1"
     assert actual == json.loads(golden.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_golden_fixture_pages(path: Path) -> None:
+    golden = GOLDEN / f"fixture__{path.stem}.json"
+    html = decode_html(path.read_bytes(), None)
+    actual = extract_article(html, FIXTURE_URL.format(path.stem)).to_json_dict()
+    if os.environ.get("WIREHOUSE_UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert golden.exists(), f"no golden file {golden.name}; run with WIREHOUSE_UPDATE_GOLDEN=1"
+    assert actual == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_dateline_credits_json_ld_dates_and_authors() -> None:
+    page = Path(__file__).parent / "fixtures" / "pages" / "wire_dateline_credits.html"
+    r = extract_article(decode_html(page.read_bytes(), None), FIXTURE_URL.format("x"))
+    assert r.dateline == "BRAMSTADT, Norland"
+    assert r.body.startswith("A Senate committee voted 9-4")
+    assert r.credits and r.credits.startswith("Okafor reported from Bramstadt.")
+    assert "contributed" not in r.body and "reported from" not in r.body
+    assert r.authors == ["Amara Okafor", "Lukas Brenner"]  # the staff organisation is no author
+    assert r.published_at.isoformat() == "2026-11-19T08:15:00+00:00"  # JSON-LD beats meta
+    assert r.modified_at.isoformat() == "2026-11-19T10:40:00+00:00"
+    assert r.title == "Senate panel backs Kessel River dam study"
+    assert r.canonical_url == "https://www.northgatewire.example/2026/11/19/kessel-dam-study"
+    assert not (r.too_short or r.probably_not_article or r.paywalled)
+
+
+def test_paywalled_short_and_future_dates() -> None:
+    from datetime import UTC, datetime
+
+    page = Path(__file__).parent / "fixtures" / "pages" / "members_only.html"
+    html = decode_html(page.read_bytes(), None)
+    r = extract_article(html, FIXTURE_URL.format("m"))
+    assert r.paywalled and r.too_short
+    # a stated date after the fetch is not believed; the feed's date is used instead
+    listed = datetime(2026, 11, 19, 6, tzinfo=UTC)
+    early = extract_article(
+        html,
+        FIXTURE_URL.format("m"),
+        fetched_at=datetime(2026, 11, 19, 12, tzinfo=UTC),
+        listed_at=listed,
+    )
+    assert early.published_at == listed
 
 
 def test_there_are_a_dozen_samples() -> None:
@@ -91,3 +137,25 @@ def test_parse_timestamp_to_utc() -> None:
     assert parse_timestamp("2026-11-21T10:00:00+02:00").isoformat() == "2026-11-21T08:00:00+00:00"
     assert parse_timestamp("2026-11-21").isoformat() == "2026-11-21T00:00:00+00:00"
     assert parse_timestamp("yesterday") is None
+
+
+def test_generic_cleanup_rules() -> None:
+    text = "\n".join(
+        [
+            "Dam study approved",  # the headline again
+            "The committee voted on Wednesday to fund the study of the river dam.",
+            "CLICK HERE TO GET THE NEWS APP",
+            "- Farmers oppose the dam",
+            "Photo: Jane Roe / Northgate Wire",
+            "The ministry will wait for the findings before it decides anything at all.",
+            "A third paragraph about the vote and what comes next in the Senate.",
+            "More from Northgate Wire",
+            "Another story entirely",
+        ]
+    )
+    assert normalise_body(text, headline="Dam study approved").split("\n\n") == [
+        "The committee voted on Wednesday to fund the study of the river dam.",
+        "Farmers oppose the dam",
+        "The ministry will wait for the findings before it decides anything at all.",
+        "A third paragraph about the vote and what comes next in the Senate.",
+    ]
