@@ -29,13 +29,8 @@ def extract_sample(path: Path) -> dict:
     return extract_article(html, path.as_uri(), trust_any_site=True).to_json_dict()
 
 
-@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_golden(path: Path) -> None:
-    golden = GOLDEN / f"{path.parent.name}__{path.stem}.json"
-    try:
-        actual = extract_sample(path)
-    except ExtractionEmpty as exc:
-        actual = {"error": str(exc)}
+def assert_golden(golden: Path, actual: dict) -> None:
+    """Compare with the golden file (rewritten first when WIREHOUSE_UPDATE_GOLDEN is set)."""
     if os.environ.get("WIREHOUSE_UPDATE_GOLDEN"):
         GOLDEN.mkdir(exist_ok=True)
         golden.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -43,15 +38,21 @@ def test_golden(path: Path) -> None:
     assert actual == json.loads(golden.read_text(encoding="utf-8"))
 
 
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_golden(path: Path) -> None:
+    golden = GOLDEN / f"{path.parent.name}__{path.stem}.json"
+    try:
+        actual = extract_sample(path)
+    except ExtractionEmpty as exc:
+        actual = {"error": str(exc)}
+    assert_golden(golden, actual)
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_golden_fixture_pages(path: Path) -> None:
     golden = GOLDEN / f"fixture__{path.stem}.json"
     html = decode_html(path.read_bytes(), None)
-    actual = extract_article(html, FIXTURE_URL.format(path.stem)).to_json_dict()
-    if os.environ.get("WIREHOUSE_UPDATE_GOLDEN"):
-        golden.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden.name}; run with WIREHOUSE_UPDATE_GOLDEN=1"
-    assert actual == json.loads(golden.read_text(encoding="utf-8"))
+    assert_golden(golden, extract_article(html, FIXTURE_URL.format(path.stem)).to_json_dict())
 
 
 def test_dateline_credits_json_ld_dates_and_authors() -> None:

@@ -202,6 +202,20 @@ def _extractor(pages: int) -> Executor:
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
 
+def first_of_article(
+    result: FetchResult, article: dict[str, Any] | None, key: object, seen: set[object]
+) -> dict[str, Any] | None:
+    """Keep the first page of an article (by `key`, e.g. its id within a source): a later
+    page with the same canonical URL becomes a `duplicate_url` row and yields no article."""
+    if article is None:
+        return None
+    if key in seen:
+        result.outcome, result.error = "duplicate_url", "same canonical URL as another page"
+        return None
+    seen.add(key)
+    return article
+
+
 def _charset_of(content_type: str | None) -> str | None:
     for part in (content_type or "").split(";")[1:]:
         key, _, value = part.partition("=")
@@ -305,15 +319,13 @@ def collect_source(
             done.append((result, article))
 
     articles: list[dict[str, Any]] = []
-    seen_articles: set[str] = set()
-    for cand, (result, article) in zip(todo, done, strict=True):
-        if article and article["article_id"] in seen_articles:
-            result.outcome, result.error = "duplicate_url", "same canonical URL as another page"
-            article = None
+    seen_articles: set[object] = set()
+    for cand, (result, extracted) in zip(todo, done, strict=True):
+        key = extracted["article_id"] if extracted else None
+        article = first_of_article(result, extracted, key, seen_articles)
         frow = row(url_kind_of(cand), result, cand.lastmod)
         fetches.append(frow)
         if article:
-            seen_articles.add(article["article_id"])
             articles.append(
                 {
                     **article,

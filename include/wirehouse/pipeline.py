@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wirehouse import boilerplate, land, load, publish, raw
-from wirehouse.collect import PAGE_KINDS, collect_source, extract_result
+from wirehouse.collect import PAGE_KINDS, collect_source, extract_result, first_of_article
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
 from wirehouse.extract import rebody
@@ -326,7 +326,7 @@ def reextract(
             land.partition_dir(settings.landing_dir, "fetches", run_date) / "fetches.parquet"
         ).to_pylist()
         articles: list[dict[str, Any]] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[object] = set()
         redone = 0
         for row in fetches:
             if row["url_kind"] not in PAGE_KINDS or not row["body_sha256"]:
@@ -343,14 +343,12 @@ def reextract(
                 fetched_at=row["fetched_at"],
                 http_status=row["http_status"],
             )
-            article = extract_result(result, body, row["listed_at"])
+            extracted = extract_result(result, body, row["listed_at"])
             redone += 1
-            if article and (row["source_id"], article["article_id"]) in seen:
-                result.outcome, result.error = "duplicate_url", "same canonical URL as another page"
-                article = None
+            key = (row["source_id"], extracted["article_id"]) if extracted else None
+            article = first_of_article(result, extracted, key, seen)
             row["outcome"], row["error"] = result.outcome, result.error
             if article:
-                seen.add((row["source_id"], article["article_id"]))
                 articles.append(
                     {
                         **article,
