@@ -1,0 +1,568 @@
+"""Story assignment: every outlet's version of one event in one story, night by night.
+
+Tonight's new articles are clustered together with the recent stories already in the
+warehouse, by group-average agglomerative clustering (UPGMA) over a sparse similarity
+graph:
+
+- Nodes start as the recent stories (with all their members) and tonight's articles.
+- Edges are cosine similarities of the articles' term vectors (:mod:`wirehouse.textvec`),
+  computed only for pairs that share one of their rarer key terms (an inverted index, no
+  all-pairs comparison). A story's similarity to another node is the sum of its members'
+  similarities, so group averages are exact sums over the graph (Lance-Williams).
+- The closest pair of clusters merges while their average similarity is at least
+  :data:`STORY_THRESHOLD` and their publication times are within
+  :data:`WINDOW_DAYS` of each other. Articles without a publication time use the night
+  they were collected.
+
+Group average, not single link, is what keeps two earthquakes apart: one article that
+mentions both cannot chain them, because every member of one story must on average be
+close to every member of the other.
+
+Copies are decided first (:mod:`wirehouse.dedup`): a copy joins its representative's story
+and is not clustered on its own, so a wire story printed by fifty papers counts once.
+
+Ids are stable: a story that gains members keeps its id; when tonight's articles bridge
+two earlier stories they merge into the older one (earliest publication, then id) and the
+merge is returned for ``fct_story_merges``; a story made only of new articles takes an id
+derived from its earliest article, so re-running a night gives the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from wirehouse import dedup, derive, textvec
+
+STORY_THRESHOLD = 0.2
+CORE_NAMES = 5
+CORE_SHARE = 0.6
+ABSENT_SHARE = 0.1
+CONFLICT_MIN_SIZE = 2
+WINDOW_DAYS = 7
+KEY_TERMS = 12
+MAX_POSTING = 400
+MIN_EDGE = 0.05
+MAX_DERIVATION_SOURCES = 25
+
+
+@dataclass
+class NewArticle:
+    """An article collected tonight that has no story yet."""
+
+    article_id: str
+    source_id: str
+    title: str | None
+    body: str
+    published_at: datetime | None
+    observed_at: datetime
+    content_hash: str | None = None
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KnownArticle:
+    """An article of an earlier night, with the state kept for it in the warehouse."""
+
+    article_id: str
+    story_id: str
+    source_id: str
+    time: datetime
+    terms: dict[str, float]
+    signature: np.ndarray
+    shingle_count: int
+    duplicate_of: str | None = None
+    content_hash: str | None = None
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Features:
+    """What is kept per article so later nights can compare with it."""
+
+    terms: dict[str, float]
+    term_counts: Counter[str]
+    signature: np.ndarray
+    shingle_count: int
+
+
+@dataclass
+class Assignment:
+    """Tonight's result for one new article."""
+
+    article_id: str
+    story_id: str
+    duplicate_of: str | None = None
+    duplicate_score: float | None = None
+    story_similarity: float | None = None
+
+
+@dataclass
+class StoryMerge:
+    merged_story_id: str
+    into_story_id: str
+    similarity: float
+
+
+@dataclass
+class NightResult:
+    assignments: list[Assignment]
+    merges: list[StoryMerge]
+    features: dict[str, Features] = field(default_factory=dict)
+
+
+def article_time(published_at: datetime | None, observed_at: datetime) -> datetime:
+    return published_at if published_at is not None else observed_at
+
+
+def story_id_for(article_id: str) -> str:
+    """A new story's id: derived from its founding article, so a re-run gives the same."""
+    return "st_" + hashlib.sha256(f"story:{article_id}".encode()).hexdigest()[:16]
+
+
+def featurize(article: NewArticle) -> tuple[Counter[str], np.ndarray, int]:
+    """Term counts, MinHash signature and shingle count of a new article."""
+    counts = textvec.weighted_terms(article.title, article.body)
+    hashes = dedup.shingle_hashes(article.body)
+    return counts, dedup.minhash(hashes), int(hashes.size)
+
+
+# -- duplicates ------------------------------------------------------------------------
+
+
+def find_duplicates(
+    new: Sequence[NewArticle],
+    signatures: Mapping[str, np.ndarray],
+    shingle_counts: Mapping[str, int],
+    known: Sequence[KnownArticle],
+) -> dict[str, tuple[str, float]]:
+    """For each new article that copies another, (its representative, containment).
+
+    The representative of a group of copies is the first seen: an earlier night's
+    article, else the earliest published tonight (then the smallest id)."""
+    known_root = {k.article_id: k.duplicate_of or k.article_id for k in known}
+    order = {k.article_id: (0, k.time, k.article_id) for k in known}
+    for a in new:
+        order[a.article_id] = (1, article_time(a.published_at, a.observed_at), a.article_id)
+    ids = [k.article_id for k in known] + [a.article_id for a in new]
+    sigs = [k.signature for k in known] + [signatures[a.article_id] for a in new]
+    sizes = [k.shingle_count for k in known] + [shingle_counts[a.article_id] for a in new]
+    hashes = [k.content_hash for k in known] + [a.content_hash for a in new]
+    first_new = len(known)
+
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            keep, drop = sorted((rx, ry), key=lambda r: order[r])
+            parent[drop] = keep
+
+    scores: dict[str, float] = {}
+    keys = [
+        dedup.band_keys(sig) if sizes[i] >= dedup.MIN_SHINGLES else [] for i, sig in enumerate(sigs)
+    ]
+    for i, j in dedup.candidate_pairs(keys):
+        if j < first_new:
+            continue  # two earlier articles: already decided on their night
+        same, score = dedup.is_duplicate(sigs[i], sizes[i], sigs[j], sizes[j])
+        if same:
+            union(known_root.get(ids[i], ids[i]), ids[j])
+            scores[ids[j]] = max(scores.get(ids[j], 0.0), score)
+            if i >= first_new:
+                scores[ids[i]] = max(scores.get(ids[i], 0.0), score)
+    by_hash: dict[str, str] = {}
+    for i, h in enumerate(hashes):
+        if not h:
+            continue
+        target = known_root.get(ids[i], ids[i])
+        if h in by_hash:
+            union(by_hash[h], target)
+            if i >= first_new:
+                scores[ids[i]] = 1.0
+        else:
+            by_hash[h] = target
+    result: dict[str, tuple[str, float]] = {}
+    for a in new:
+        r = root(a.article_id)
+        if r != a.article_id:
+            result[a.article_id] = (r, scores.get(a.article_id, 1.0))
+    return result
+
+
+# -- clustering ------------------------------------------------------------------------
+
+
+@dataclass
+class _Cluster:
+    members: list[str]
+    story_id: str | None  # set for an earlier story
+    first: datetime
+    last: datetime
+    size: int
+    names: Counter[str] = field(default_factory=Counter)  # members naming each name
+    core: Counter[str] = field(default_factory=Counter)  # members with it in their top names
+
+
+def _key_terms(vector: Mapping[str, float], df: Mapping[str, int], n: int) -> list[str]:
+    """The rarest-weighted terms of a vector: the ones that find its neighbours."""
+    return [t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_TERMS]]
+
+
+def candidate_edges(
+    vectors: Mapping[str, Mapping[str, float]],
+    new_ids: Iterable[str],
+    df: Mapping[str, int],
+    n: int,
+) -> dict[tuple[str, str], float]:
+    """Cosine similarity of every pair (one of them new) sharing a key term.
+
+    Terms in more than :data:`MAX_POSTING` vectors' key terms are not used to find pairs
+    (a word that common cannot mark one event); their weight still counts in the cosine."""
+    postings: dict[str, list[str]] = defaultdict(list)
+    for article_id, vector in vectors.items():
+        for term in _key_terms(vector, df, n):
+            postings[term].append(article_id)
+    new_set = set(new_ids)
+    edges: dict[tuple[str, str], float] = {}
+    for article_id in sorted(new_set):
+        vector = vectors[article_id]
+        seen: set[str] = set()
+        for term in _key_terms(vector, df, n):
+            posting = postings[term]
+            if len(posting) > MAX_POSTING:
+                continue
+            seen.update(posting)
+        seen.discard(article_id)
+        for other in seen:
+            pair = (article_id, other) if article_id < other else (other, article_id)
+            if pair in edges or (other in new_set and other < article_id and pair in edges):
+                continue
+            sim = textvec.dot(vector, vectors[other])
+            if sim >= MIN_EDGE:
+                edges[pair] = sim
+    return edges
+
+
+def _within_window(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
+    return a.first - window <= b.last and b.first - window <= a.last
+
+
+def cluster_night(
+    new: Sequence[NewArticle],
+    new_vectors: Mapping[str, Mapping[str, float]],
+    known: Sequence[KnownArticle],
+    known_vectors: Mapping[str, Mapping[str, float]],
+    df: Mapping[str, int],
+    n: int,
+    threshold: float = STORY_THRESHOLD,
+    window_days: int = WINDOW_DAYS,
+) -> tuple[dict[str, str], list[StoryMerge], dict[str, float]]:
+    """Assign tonight's (non-copy) articles to stories.
+
+    Returns the story of each new article, the merges of earlier stories, and each new
+    article's average similarity to the rest of its story (None-free: 0 for a story of
+    its own)."""
+    window = timedelta(days=window_days)
+    clusters: dict[int, _Cluster] = {}
+    node_of: dict[str, int] = {}
+    stories: dict[str, list[KnownArticle]] = defaultdict(list)
+    for k in known:
+        if k.duplicate_of is None:
+            stories[k.story_id].append(k)
+    for story_id in sorted(stories):
+        members = stories[story_id]
+        cid = len(clusters)
+        times = [m.time for m in members]
+        clusters[cid] = _Cluster(
+            [m.article_id for m in members],
+            story_id,
+            min(times),
+            max(times),
+            len(members),
+            *_name_counts(m.names for m in members),
+        )
+        for m in members:
+            node_of[m.article_id] = cid
+    for a in sorted(new, key=lambda a: a.article_id):
+        cid = len(clusters)
+        t = article_time(a.published_at, a.observed_at)
+        clusters[cid] = _Cluster([a.article_id], None, t, t, 1, *_name_counts([a.names]))
+        node_of[a.article_id] = cid
+
+    vectors: dict[str, Mapping[str, float]] = {}
+    vectors.update({k: v for k, v in known_vectors.items() if k in node_of})
+    vectors.update(new_vectors)
+    edges = candidate_edges(vectors, [a.article_id for a in new], df, n)
+
+    # sums of similarities between clusters
+    links: dict[int, dict[int, float]] = defaultdict(dict)
+    for (x, y), sim in edges.items():
+        cx, cy = node_of[x], node_of[y]
+        if cx == cy:
+            continue
+        links[cx][cy] = links[cx].get(cy, 0.0) + sim
+        links[cy][cx] = links[cx][cy]
+    _link_earlier_stories(clusters, links, vectors)
+
+    heap: list[tuple[float, int, int]] = []
+    for cx, nbrs in links.items():
+        for cy, total in nbrs.items():
+            if cx < cy:
+                avg = total / (clusters[cx].size * clusters[cy].size)
+                if avg >= threshold:
+                    heap.append((-avg, cx, cy))
+    heapq.heapify(heap)
+    merges: list[StoryMerge] = []
+    next_id = len(clusters)
+    while heap:
+        neg, cx, cy = heapq.heappop(heap)
+        if cx not in clusters or cy not in clusters:
+            continue
+        a, b = clusters[cx], clusters[cy]
+        total = links[cx].get(cy, 0.0)
+        avg = total / (a.size * b.size)
+        if abs(avg + neg) > 1e-12 or avg < threshold:
+            continue
+        if not _within_window(a, b, window) or names_conflict(a, b):
+            continue
+        merged = _Cluster(
+            a.members + b.members,
+            _older_story(a, b),
+            min(a.first, b.first),
+            max(a.last, b.last),
+            a.size + b.size,
+            a.names + b.names,
+            a.core + b.core,
+        )
+        if a.story_id and b.story_id:
+            dropped = b.story_id if merged.story_id == a.story_id else a.story_id
+            merges.append(StoryMerge(dropped, merged.story_id, round(avg, 6)))
+        cid = next_id
+        next_id += 1
+        clusters[cid] = merged
+        del clusters[cx], clusters[cy]
+        combined: dict[int, float] = defaultdict(float)
+        for old in (cx, cy):
+            for nbr, s in links.pop(old, {}).items():
+                if nbr in (cx, cy):
+                    continue
+                combined[nbr] += s
+                links[nbr].pop(old, None)
+        for nbr, s in combined.items():
+            links[cid][nbr] = s
+            links[nbr][cid] = s
+            other = clusters[nbr]
+            nav = s / (merged.size * other.size)
+            if nav >= threshold:
+                heapq.heappush(heap, (-nav, min(cid, nbr), max(cid, nbr)))
+
+    new_ids = {a.article_id for a in new}
+    result: dict[str, str] = {}
+    similarity: dict[str, float] = {}
+    for c in clusters.values():
+        fresh = [m for m in c.members if m in new_ids]
+        if not fresh:
+            continue
+        story_id = c.story_id or story_id_for(_founder(c, new))
+        for m in fresh:
+            result[m] = story_id
+            if c.size > 1:
+                others = [o for o in c.members if o != m]
+                similarity[m] = round(
+                    sum(textvec.dot(vectors[m], vectors[o]) for o in others) / len(others), 6
+                )
+            else:
+                similarity[m] = 1.0
+    return result, merges, similarity
+
+
+def _name_counts(name_lists: Iterable[Sequence[str]]) -> tuple[Counter[str], Counter[str]]:
+    names: Counter[str] = Counter()
+    core: Counter[str] = Counter()
+    for listed in name_lists:
+        names.update(set(listed))
+        core.update(set(listed[:CORE_NAMES]))
+    return names, core
+
+
+def _exclusive_core(a: _Cluster, b: _Cluster) -> bool:
+    """Whether `a` has a core name (top name of most of its members) `b` hardly names."""
+    return any(
+        count >= CORE_SHARE * a.size and b.names[name] <= ABSENT_SHARE * b.size
+        for name, count in a.core.items()
+    )
+
+
+def names_conflict(a: _Cluster, b: _Cluster) -> bool:
+    """Two groups each built around a name the other barely mentions report two events
+    (Tara Reid's rehab and Lindsay Lohan's), however alike their wording."""
+    if min(a.size, b.size) < CONFLICT_MIN_SIZE:
+        return False
+    return _exclusive_core(a, b) and _exclusive_core(b, a)
+
+
+def _older_story(a: _Cluster, b: _Cluster) -> str | None:
+    if a.story_id and b.story_id:
+        return min((a.first, a.story_id), (b.first, b.story_id))[1]
+    return a.story_id or b.story_id
+
+
+def _founder(c: _Cluster, new: Sequence[NewArticle]) -> str:
+    times = {a.article_id: article_time(a.published_at, a.observed_at) for a in new}
+    return min(c.members, key=lambda m: (times[m], m))
+
+
+def _link_earlier_stories(
+    clusters: Mapping[int, _Cluster],
+    links: dict[int, dict[int, float]],
+    vectors: Mapping[str, Mapping[str, float]],
+) -> None:
+    """Similarity sums between pairs of earlier stories that tonight's articles both
+    touch, so a new article can bridge them (exact group sums: member vector sums)."""
+    touched: set[tuple[int, int]] = set()
+    for cid, nbrs in links.items():
+        if clusters[cid].story_id is not None:
+            continue
+        earlier = sorted(n for n in nbrs if clusters[n].story_id is not None)
+        touched.update(itertools.combinations(earlier, 2))
+    sums: dict[int, dict[str, float]] = {}
+
+    def vector_sum(cid: int) -> dict[str, float]:
+        if cid not in sums:
+            total: dict[str, float] = defaultdict(float)
+            for m in clusters[cid].members:
+                for t, w in vectors[m].items():
+                    total[t] += w
+            sums[cid] = total
+        return sums[cid]
+
+    for cx, cy in touched:
+        s = textvec.dot(vector_sum(cx), vector_sum(cy))
+        if s > 0:
+            links[cx][cy] = s
+            links[cy][cx] = s
+
+
+# -- one night -------------------------------------------------------------------------
+
+
+@dataclass
+class Derivation:
+    derived_from: str
+    score: float
+
+
+def find_derivations(
+    stories_of: Mapping[str, str],
+    times: Mapping[str, datetime],
+    sources: Mapping[str, str],
+    bodies: Mapping[str, str],
+    candidates: Iterable[str],
+) -> dict[str, Derivation]:
+    """For each candidate (a new, non-copy article), the earlier article of its story,
+    from another source, it was rewritten from (:mod:`wirehouse.derive`), if any.
+
+    Only earlier articles can be sources: publication time (else collection night)
+    decides the direction, then the article id, so the choice is stable."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for article_id, story_id in stories_of.items():
+        if article_id in bodies:
+            members[story_id].append(article_id)
+    sentence_cache: dict[str, list[frozenset[str]]] = {}
+
+    def sents(article_id: str) -> list[frozenset[str]]:
+        if article_id not in sentence_cache:
+            sentence_cache[article_id] = derive.sentences(bodies[article_id])
+        return sentence_cache[article_id]
+
+    result: dict[str, Derivation] = {}
+    for article_id in sorted(candidates):
+        key = (times[article_id], article_id)
+        best: Derivation | None = None
+        earlier = sorted(
+            (m for m in members.get(stories_of[article_id], []) if (times[m], m) < key),
+            key=lambda m: (times[m], m),
+        )[:MAX_DERIVATION_SOURCES]
+        for other in earlier:
+            if other == article_id or (times[other], other) >= key:
+                continue
+            if sources.get(other) == sources.get(article_id):
+                continue
+            score = derive.derivation_score(sents(article_id), sents(other))
+            if score >= derive.DERIVED_SCORE and (best is None or score > best.score):
+                best = Derivation(other, score)
+        if best is not None:
+            result[article_id] = best
+    return result
+
+
+def assign_night(
+    new: Sequence[NewArticle],
+    known: Sequence[KnownArticle],
+    known_counts: Mapping[str, Mapping[str, float]],
+    document_frequency: Mapping[str, int],
+    documents: int,
+    features: Mapping[str, Features],
+    threshold: float = STORY_THRESHOLD,
+) -> NightResult:
+    """Copies, then stories, for tonight's new articles against the kept recent history.
+
+    `document_frequency`/`documents` include tonight's articles; `features` holds each new
+    article's (see :func:`features_of`). Vectors are rebuilt from the kept term counts
+    with tonight's document frequencies, so every article is weighed the same way."""
+    duplicates = find_duplicates(
+        new,
+        {a.article_id: features[a.article_id].signature for a in new},
+        {a.article_id: features[a.article_id].shingle_count for a in new},
+        known,
+    )
+    originals = [a for a in new if a.article_id not in duplicates]
+    new_vectors = {
+        a.article_id: textvec.tfidf_vector(
+            features[a.article_id].term_counts, document_frequency, documents
+        )
+        for a in originals
+    }
+    known_vectors = {
+        k.article_id: textvec.tfidf_vector(
+            known_counts[k.article_id], document_frequency, documents
+        )
+        for k in known
+        if k.duplicate_of is None
+    }
+    story_of, merges, similarity = cluster_night(
+        originals, new_vectors, known, known_vectors, document_frequency, documents, threshold
+    )
+    known_story = {k.article_id: k.story_id for k in known}
+    assignments = []
+    for a in sorted(new, key=lambda a: a.article_id):
+        if a.article_id in duplicates:
+            rep, score = duplicates[a.article_id]
+            story = story_of.get(rep) or known_story[rep]
+            assignments.append(Assignment(a.article_id, story, rep, round(score, 6), None))
+        else:
+            assignments.append(
+                Assignment(
+                    a.article_id, story_of[a.article_id], None, None, similarity[a.article_id]
+                )
+            )
+    return NightResult(assignments, merges, dict(features))
+
+
+def features_of(article: NewArticle) -> Features:
+    """What tonight computes once per new article and keeps for later nights."""
+    counts, signature, shingles = featurize(article)
+    return Features({}, counts, signature, shingles)
