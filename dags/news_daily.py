@@ -10,9 +10,11 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
    every URL becomes a fetch row with its outcome, failures included.
 4. **land** rewrites the run date's Parquet partitions under `landing/`.
 5. **load** replaces the run date in the DuckDB `landing` schema (pool `duckdb_writer`).
-6. **dbt** builds staging → intermediate → marts through cosmos, one task per model
+6. **stories** finds copies, clusters the night's new articles into stories with the
+   recent ones, names rewrites' sources and records story merges (same pool).
+7. **dbt** builds staging → intermediate → marts through cosmos, one task per model
    (same pool: DuckDB has a single writer).
-7. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
+8. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
 
 Every task works on the run's logical date only (`run_date`), so any task, or the whole
 day, can be re-run and gives the same rows.
@@ -107,6 +109,13 @@ def news_daily() -> None:
         return pipeline.load_run(_run_date(), _settings())
 
     @task(pool=WRITER_POOL)
+    def stories(loaded: dict[str, int]) -> dict[str, int]:
+        """Deduplicate and cluster the night's new articles into stories."""
+        from wirehouse import pipeline
+
+        return pipeline.stories_run(_run_date(), _settings())
+
+    @task(pool=WRITER_POOL)
     def publish() -> dict[str, object]:
         """Refresh the read-only copy and Parquet export for analysts and BI."""
         from wirehouse import pipeline
@@ -142,8 +151,8 @@ def news_daily() -> None:
     sources = list_sources()
     discovered = discover.expand(source=sources)
     collected = collect.expand(discovery=discovered)
-    loaded = load(land(sources, collected))
-    loaded >> dbt_models >> publish()
+    clustered = stories(load(land(sources, collected)))
+    clustered >> dbt_models >> publish()
 
 
 news_daily()

@@ -94,8 +94,52 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("last_seen_run_date", pa.date32()),
         ]
     ),
+    # the story stage's state and results (wirehouse.story_night), one row per new article
+    "article_signatures": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("article_id", pa.string()),
+            ("source_id", pa.string()),
+            ("story_time", TS),
+            ("terms", pa.list_(pa.string())),
+            ("term_counts", pa.list_(pa.float64())),
+            ("names", pa.list_(pa.string())),
+            ("minhash", pa.list_(pa.int64())),
+            ("shingle_count", pa.int32()),
+            ("content_hash", pa.string()),
+        ]
+    ),
+    "article_stories": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("article_id", pa.string()),
+            ("story_id", pa.string()),
+            ("duplicate_of_article_id", pa.string()),
+            ("duplicate_score", pa.float64()),
+            ("derived_from_article_id", pa.string()),
+            ("derivation_score", pa.float64()),
+            ("story_similarity", pa.float64()),
+        ]
+    ),
+    "story_merges": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("merged_story_id", pa.string()),
+            ("into_story_id", pa.string()),
+            ("similarity", pa.float64()),
+        ]
+    ),
+    "term_frequencies": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("term", pa.string()),
+            ("document_count", pa.int64()),
+        ]
+    ),
 }
 TABLES = tuple(SCHEMAS)
+COLLECTOR_TABLES = ("sources", "fetches", "articles", "source_boilerplate")
+STORY_TABLES = ("article_signatures", "article_stories", "story_merges", "term_frequencies")
 
 
 def to_table(name: str, rows: Iterable[dict[str, Any]]) -> pa.Table:

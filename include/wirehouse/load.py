@@ -7,12 +7,13 @@ deletes that date's rows, so re-loading a day is idempotent and readers never se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from wirehouse.land import SCHEMAS, partition_dir
+from wirehouse.land import COLLECTOR_TABLES, SCHEMAS, partition_dir
 
 SCHEMA = "landing"
 ARROW_TO_DUCKDB = {
@@ -22,6 +23,8 @@ ARROW_TO_DUCKDB = {
     pa.int64(): "bigint",
     pa.timestamp("us", tz="UTC"): "timestamptz",
     pa.list_(pa.string()): "varchar[]",
+    pa.list_(pa.float64()): "double[]",
+    pa.list_(pa.int64()): "bigint[]",
     pa.float64(): "double",
     pa.bool_(): "boolean",
 }
@@ -53,8 +56,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def load_run_date(warehouse: Path, landing_dir: Path, run_date: str) -> dict[str, int]:
-    """Replace the run date's rows in every landing table; returns rows loaded per table.
+def load_run_date(
+    warehouse: Path,
+    landing_dir: Path,
+    run_date: str,
+    tables: Iterable[str] = COLLECTOR_TABLES,
+) -> dict[str, int]:
+    """Replace the run date's rows in the given landing tables; returns rows per table.
+
+    The collector's tables and the story stage's are loaded by their own tasks.
 
     A table whose partition is missing is loaded as empty for that date (its old rows for
     the date are still removed), so the warehouse always mirrors the landing zone."""
@@ -63,7 +73,7 @@ def load_run_date(warehouse: Path, landing_dir: Path, run_date: str) -> dict[str
     try:
         ensure_schema(con)
         con.execute("begin transaction")
-        for table in SCHEMAS:
+        for table in tables:
             con.execute(f"delete from {SCHEMA}.{table} where run_date = ?", [run_date])
             path = partition_dir(landing_dir, table, run_date) / f"{table}.parquet"
             if path.exists():

@@ -303,6 +303,14 @@ def load_run(run_date: str, settings: Settings) -> dict[str, int]:
     return load.load_run_date(settings.warehouse, settings.landing_dir, _check_date(run_date))
 
 
+def stories_run(run_date: str, settings: Settings) -> dict[str, int]:
+    """Assign the night's new articles to stories (copies, rewrites, merges) and load
+    the story tables; reads only earlier nights as history (idempotent)."""
+    from wirehouse import story_night
+
+    return story_night.run_stories(settings, _check_date(run_date))
+
+
 def publish_run(settings: Settings) -> dict[str, object]:
     """Refresh the read-only copy and the marts' Parquet export."""
     return publish.publish(settings.warehouse, settings.published_dir)

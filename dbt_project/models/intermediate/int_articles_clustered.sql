@@ -1,6 +1,8 @@
--- placeholder story clustering: exact duplicates only. articles whose content_hash is
--- equal share a story. the representative of a story is its earliest published
--- article (unknown publication time last), ties broken by article_id.
+-- int_articles_deduplicated plus its story, copy and derivation links from the story
+-- stage (landing.article_stories), with story ids followed through later merges.
+-- the story origin is the earliest substantive report that is neither a copy nor a
+-- rewrite: substantive articles first, then publication time (first observation when
+-- unknown), then article_id.
 
 with
 
@@ -10,17 +12,45 @@ articles as (
 
 ),
 
-with_story as (
+assignments as (
+
+    -- an article is assigned once, on the first night it was landed
+    select * from {{ ref('stg_landing__article_stories') }}
+    qualify row_number() over (partition by article_id order by run_date asc) = 1
+
+),
+
+merges as (
+
+    select * from {{ ref('int_story_merges_resolved') }}
+
+),
+
+joined as (
 
     select
-        *,
-        -- a missing content_hash (not expected per the landing contract) makes the
-        -- article a story of its own rather than producing a null story_id
-        left(
-            md5('story:' || coalesce(content_hash, 'article:' || article_id)), 16
-        ) as story_id
+        articles.*,
+        -- an article the story stage has not seen (a warehouse loaded without it) is a
+        -- story of its own, with the id the stage would give it
+        coalesce(
+            merges.final_story_id,
+            assignments.story_id,
+            'st_' || left(sha256('story:' || articles.article_id), 16)
+        ) as story_id,
+        assignments.duplicate_of_article_id,
+        assignments.duplicate_score,
+        assignments.derived_from_article_id,
+        assignments.derivation_score,
+        assignments.story_similarity,
+        assignments.duplicate_of_article_id is not null
+            or assignments.derived_from_article_id is not null as is_derivative,
+        coalesce(articles.published_at, articles.first_seen_at) as story_time
 
     from articles
+    left join assignments
+        on articles.article_id = assignments.article_id
+    left join merges
+        on assignments.story_id = merges.merged_story_id
 
 ),
 
@@ -30,10 +60,14 @@ ranked as (
         *,
         row_number() over (
             partition by story_id
-            order by published_at asc nulls last, article_id asc
-        ) = 1 as is_story_representative
+            order by
+                is_derivative asc,
+                (too_short or probably_not_article) asc nulls last,
+                story_time asc nulls last,
+                article_id asc
+        ) = 1 as is_story_origin
 
-    from with_story
+    from joined
 
 )
 

@@ -8,7 +8,7 @@ sources as (
 
 articles as (
 
-    select * from {{ ref('int_articles_deduplicated') }}
+    select * from {{ ref('int_articles_clustered') }}
 
 ),
 
@@ -23,6 +23,8 @@ article_stats as (
     select
         source_id,
         count(*) as article_count,
+        cast(count_if(not is_derivative) as bigint) as original_article_count,
+        cast(count_if(is_derivative) as bigint) as derivative_article_count,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at
 
@@ -67,6 +69,10 @@ final as (
         sources.name,
         sources.domain,
         coalesce(article_stats.article_count, 0) as article_count,
+        coalesce(article_stats.original_article_count, 0) as original_article_count,
+        coalesce(article_stats.derivative_article_count, 0) as derivative_article_count,
+        cast(article_stats.original_article_count as double)
+            / nullif(article_stats.article_count, 0) as originality_ratio,
         article_stats.first_seen_at,
         article_stats.last_seen_at,
         coalesce(fetch_stats.fetch_count, 0) as fetch_count,

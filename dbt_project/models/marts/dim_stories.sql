@@ -30,7 +30,7 @@ representatives as (
         title as headline
 
     from articles
-    where is_story_representative
+    where is_story_origin
 
 ),
 

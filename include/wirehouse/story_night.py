@@ -1,0 +1,276 @@
+"""The story stage of one night: the I/O around :mod:`wirehouse.stories`.
+
+Runs after the night is loaded, in the ``duckdb_writer`` pool. It reads tonight's landed
+articles and, from the warehouse, the state earlier nights kept (term counts, names and
+MinHash signatures of recent articles, their stories, story merges, document
+frequencies). It computes tonight's copies, stories and derivations, writes them as
+tonight's landing partitions of the four story tables, and loads those.
+
+Only earlier run dates are read as history and tonight's rows are replaced whole, so a
+re-run of a night gives the same rows. An article gets a story once, on the first night it
+is landed; a later version of it keeps that story.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow.parquet as pq
+
+from wirehouse import land, load, stories, textvec
+from wirehouse.config import Settings
+from wirehouse.land import STORY_TABLES
+
+HISTORY_DAYS = stories.WINDOW_DAYS
+
+
+def observed_at(run_date: str) -> datetime:
+    """When an article without a publication time is taken to be published: the start
+    of its run date (the data interval), not the wall clock, so re-runs agree."""
+    return datetime.combine(datetime.fromisoformat(run_date).date(), time(), tzinfo=UTC)
+
+
+def _tonight(settings: Settings, run_date: str) -> list[dict[str, Any]]:
+    path = land.partition_dir(settings.landing_dir, "articles", run_date) / "articles.parquet"
+    if not path.exists():
+        return []
+    columns = ["article_id", "source_id", "title", "body", "published_at", "content_hash"]
+    return pq.read_table(path, columns=columns).to_pylist()
+
+
+def resolve_merges(merges: list[tuple[str, str]]) -> dict[str, str]:
+    """Each merged-away story id to the id it lives on as (following chains)."""
+    into = dict(merges)
+    final: dict[str, str] = {}
+    for start in into:
+        seen = {start}
+        target = into[start]
+        while target in into and target not in seen:
+            seen.add(target)
+            target = into[target]
+        final[start] = target
+    return final
+
+
+def _history(
+    con: duckdb.DuckDBPyConnection, run_date: str, lo: datetime, hi: datetime
+) -> tuple[list[stories.KnownArticle], dict[str, dict[str, float]], set[str]]:
+    """Earlier nights' articles within the window, and every earlier-assigned id."""
+    assigned = {
+        r[0]
+        for r in con.execute(
+            "select article_id from landing.article_stories where run_date < ?", [run_date]
+        ).fetchall()
+    }
+    merges = resolve_merges(
+        [
+            (r[0], r[1])
+            for r in con.execute(
+                "select merged_story_id, into_story_id from landing.story_merges "
+                "where run_date < ? order by run_date, merged_story_id",
+                [run_date],
+            ).fetchall()
+        ]
+    )
+    rows = con.execute(
+        """
+        select s.article_id, s.source_id, s.story_time, s.terms, s.term_counts, s.names,
+               s.minhash, s.shingle_count, s.content_hash, a.story_id,
+               a.duplicate_of_article_id
+        from landing.article_signatures as s
+        join landing.article_stories as a
+            on a.article_id = s.article_id and a.run_date = s.run_date
+        where s.run_date < ? and s.story_time between ? and ?
+        order by s.article_id
+        """,
+        [run_date, lo - timedelta(days=HISTORY_DAYS), hi + timedelta(days=HISTORY_DAYS)],
+    ).fetchall()
+    known, counts = [], {}
+    for aid, src, t, terms, tcounts, names, sig, shingles, chash, story, dup in rows:
+        known.append(
+            stories.KnownArticle(
+                article_id=aid,
+                story_id=merges.get(story, story),
+                source_id=src,
+                time=t.astimezone(UTC),
+                terms={},
+                signature=np.asarray(sig, dtype=np.uint32),
+                shingle_count=shingles,
+                duplicate_of=dup,
+                content_hash=chash,
+                names=list(names or []),
+            )
+        )
+        counts[aid] = dict(zip(terms or [], tcounts or [], strict=True))
+    return known, counts, assigned
+
+
+def _document_frequencies(
+    con: duckdb.DuckDBPyConnection, run_date: str
+) -> tuple[Counter[str], int]:
+    df: Counter[str] = Counter(
+        dict(
+            con.execute(
+                "select term, sum(document_count)::bigint from landing.term_frequencies "
+                "where run_date < ? group by term",
+                [run_date],
+            ).fetchall()
+        )
+    )
+    row = con.execute(
+        "select count(*) from landing.article_signatures where run_date < ?", [run_date]
+    ).fetchone()
+    return df, int(row[0]) if row else 0
+
+
+def _bodies(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, str]:
+    """The latest landed body of each earlier article (for derivation)."""
+    if not article_ids:
+        return {}
+    rows = con.execute(
+        """
+        select article_id, body from landing.articles
+        where article_id in (select unnest(?::varchar[]))
+        qualify row_number() over (partition by article_id order by run_date desc) = 1
+        """,
+        [article_ids],
+    ).fetchall()
+    return {aid: body or "" for aid, body in rows}
+
+
+def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
+    """Assign tonight's new articles to stories, write and load the story tables."""
+    datetime.fromisoformat(run_date)
+    articles = _tonight(settings, run_date)
+    night = observed_at(run_date)
+    con = load.connect(settings.warehouse)
+    try:
+        load.ensure_schema(con)
+        times = [a["published_at"] or night for a in articles]
+        lo, hi = (min(times), max(times)) if times else (night, night)
+        known, known_counts, assigned = _history(con, run_date, lo, hi)
+        df, documents = _document_frequencies(con, run_date)
+        new = [
+            stories.NewArticle(
+                article_id=a["article_id"],
+                source_id=a["source_id"],
+                title=a["title"],
+                body=a["body"] or "",
+                published_at=a["published_at"],
+                observed_at=night,
+                content_hash=a["content_hash"],
+                names=textvec.salient_names(a["title"], a["body"] or ""),
+            )
+            for a in articles
+            if a["article_id"] not in assigned
+        ]
+        features = {a.article_id: stories.features_of(a) for a in new}
+        tonight_df: Counter[str] = Counter()
+        for f in features.values():
+            tonight_df.update(f.term_counts.keys())
+        df.update(tonight_df)
+        documents += len(new)
+        result = stories.assign_night(new, known, known_counts, df, documents, features)
+        derivations = _derivations(con, result, new, known)
+    finally:
+        con.close()
+    rows = _rows(run_date, new, features, result, derivations, df, documents, tonight_df)
+    for table in STORY_TABLES:
+        land.write_partition(
+            settings.landing_dir, table, run_date, land.to_table(table, rows[table])
+        )
+    return load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
+
+
+def _derivations(
+    con: duckdb.DuckDBPyConnection,
+    result: stories.NightResult,
+    new: list[stories.NewArticle],
+    known: list[stories.KnownArticle],
+) -> dict[str, stories.Derivation]:
+    story_of = {k.article_id: k.story_id for k in known if k.duplicate_of is None}
+    times = {k.article_id: k.time for k in known}
+    sources = {k.article_id: k.source_id for k in known}
+    new_by_id = {a.article_id: a for a in new}
+    candidates = []
+    for assignment in result.assignments:
+        a = new_by_id[assignment.article_id]
+        times[a.article_id] = stories.article_time(a.published_at, a.observed_at)
+        sources[a.article_id] = a.source_id
+        if assignment.duplicate_of is None:
+            story_of[a.article_id] = assignment.story_id
+            candidates.append(a.article_id)
+    joined = {story_of[c] for c in candidates}
+    earlier = sorted(aid for aid, sid in story_of.items() if sid in joined and aid not in new_by_id)
+    bodies = _bodies(con, earlier)
+    bodies.update({a.article_id: a.body for a in new})
+    derivations = stories.find_derivations(story_of, times, sources, bodies, candidates)
+    for assignment in result.assignments:
+        rep = assignment.duplicate_of
+        if rep and sources.get(rep) != sources[assignment.article_id]:
+            # a copy of another outlet's text is derived from it, verbatim
+            derivations[assignment.article_id] = stories.Derivation(
+                rep, assignment.duplicate_score or 1.0
+            )
+    return derivations
+
+
+def _rows(
+    run_date: str,
+    new: list[stories.NewArticle],
+    features: dict[str, stories.Features],
+    result: stories.NightResult,
+    derivations: dict[str, stories.Derivation],
+    df: Counter[str],
+    documents: int,
+    tonight_df: Counter[str],
+) -> dict[str, list[dict[str, Any]]]:
+    signatures, assignments = [], []
+    for a in sorted(new, key=lambda a: a.article_id):
+        f = features[a.article_id]
+        kept = textvec.tfidf_vector(f.term_counts, df, documents)
+        terms = sorted(kept)
+        signatures.append(
+            {
+                "run_date": run_date,
+                "article_id": a.article_id,
+                "source_id": a.source_id,
+                "story_time": stories.article_time(a.published_at, a.observed_at),
+                "terms": terms,
+                "term_counts": [float(f.term_counts[t]) for t in terms],
+                "names": a.names,
+                "minhash": [int(v) for v in f.signature],
+                "shingle_count": f.shingle_count,
+                "content_hash": a.content_hash,
+            }
+        )
+    for s in result.assignments:
+        derived = derivations.get(s.article_id)
+        assignments.append(
+            {
+                "run_date": run_date,
+                "article_id": s.article_id,
+                "story_id": s.story_id,
+                "duplicate_of_article_id": s.duplicate_of,
+                "duplicate_score": s.duplicate_score,
+                "derived_from_article_id": derived.derived_from if derived else None,
+                "derivation_score": derived.score if derived else None,
+                "story_similarity": s.story_similarity,
+            }
+        )
+    return {
+        "article_signatures": signatures,
+        "article_stories": assignments,
+        "story_merges": [
+            {"run_date": run_date, **vars(m)}
+            for m in sorted(result.merges, key=lambda m: m.merged_story_id)
+        ],
+        "term_frequencies": [
+            {"run_date": run_date, "term": t, "document_count": c}
+            for t, c in sorted(tonight_df.items())
+        ],
+    }
