@@ -160,3 +160,39 @@ def test_generic_cleanup_rules() -> None:
         "The ministry will wait for the findings before it decides anything at all.",
         "A third paragraph about the vote and what comes next in the Senate.",
     ]
+
+
+def _story(head: str, body_top: str = "") -> str:
+    """A made-up article page: the given <head> content, an optional block before the
+    story and a body long enough to extract."""
+    paragraph = "<p>" + "The council met on Tuesday to discuss the harbour budget. " * 12 + "</p>"
+    return (
+        f"<html><head>{head}</head><body>{body_top}<div class='story'>"
+        f"{paragraph * 3}</div></body></html>"
+    )
+
+
+def test_title_agrees_with_one_of_several_h1_and_drops_section_and_site() -> None:
+    html = _story(
+        "<meta property='og:title' content='Harbour budget passes | News | The Example Gazette'>",
+        "<h1>Harbour budget passes</h1><nav><h1>Sections</h1><h1>Contact Us</h1></nav>",
+    )
+    assert extract_article(html, "https://gazette.example/a").title == "Harbour budget passes"
+
+
+def test_title_skips_an_h1_that_is_a_logo() -> None:
+    html = _story(
+        "<meta property='og:title' content='Ferry fares rise for islanders'>",
+        "<header><h1>GAZETTE\nGazette Logo</h1></header>",
+    )
+    assert (
+        extract_article(html, "https://gazette.example/b").title == "Ferry fares rise for islanders"
+    )
+
+
+def test_title_drops_a_trailing_section_label() -> None:
+    html = _story(
+        "<meta property='og:title' content='Keep the library open late | Editorial'>",
+        "<article><h1>Opinion | Keep the library open late | Editorial</h1></article>",
+    )
+    assert extract_article(html, "https://gazette.example/c").title == "Keep the library open late"

@@ -70,6 +70,7 @@ PAYWALL_RE = re.compile(
 PAYWALL_WORDS = 250
 HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+TITLE_SPLIT_RE = re.compile("|".join(re.escape(sep) for sep in TITLE_SEPARATORS))
 
 
 @dataclass
@@ -293,26 +294,30 @@ def split_authors(value: str | None) -> list[str]:
 
 
 def clean_title(title: str | None, site_name: str | None) -> str | None:
-    """A headline without the ' | Site Name' decoration pages add to <title>/og:title."""
+    """A headline without the ' | Site Name' decoration pages add to <title>/og:title,
+    nor a trailing ' | Section' label ("… | Opinion", "… | Editorial"): a pipe is not
+    headline punctuation, and one or two words after it name a section or an outlet."""
     if not title:
         return None
     title = clean_paragraph(html.unescape(title))
     if site_name:
-        site = site_name.strip().lower()
-        for sep in TITLE_SEPARATORS:
-            head, _, tail = title.rpartition(sep)
-            if head and tail.strip().lower() in (site, site.removeprefix("the ")):
-                title = head.strip()
-                # what is left after the site is often a section: "… | Opinion"
-                head, _, tail = title.rpartition(" | ")
-                if head and len(tail.split()) <= 2:
-                    title = head.strip()
-                break
-            tail, _, rest = title.partition(sep)
-            if rest and tail.strip().lower() == site:
-                title = rest.strip()
-                break
+        title = _strip_site_name(title, site_name.strip().lower())
+    head, _, tail = title.rpartition(" | ")
+    if len(head.split()) >= 3 and len(tail.split()) <= 2:
+        title = head.strip()
     return title or None
+
+
+def _strip_site_name(title: str, site: str) -> str:
+    """The title without the site's name as its last or first separated segment."""
+    for sep in TITLE_SEPARATORS:
+        head, _, tail = title.rpartition(sep)
+        if head and tail.strip().lower() in (site, site.removeprefix("the ")):
+            return head.strip()
+        tail, _, rest = title.partition(sep)
+        if rest and tail.strip().lower() == site:
+            return rest.strip()
+    return title
 
 
 def _text(value: Any) -> str | None:
@@ -340,17 +345,64 @@ def _headline_text(h1: lxml.html.HtmlElement) -> str:
     return max(lines, key=len) if lines else ""
 
 
+def _title_key(text: str) -> str:
+    """A title compared loosely: case and spacing do not tell two headlines apart."""
+    return " ".join(text.split()).casefold()
+
+
+def _title_parts(title: str) -> set[str]:
+    """What a stated title is made of: the whole, each segment between separators and
+    each leading run of segments ("Headline | Section | Site" -> "Headline", ...)."""
+    parts = {_title_key(title)}
+    for match in TITLE_SPLIT_RE.finditer(title):
+        parts.add(_title_key(title[: match.start()]))
+    parts.update(_title_key(segment) for segment in TITLE_SPLIT_RE.split(title))
+    return parts
+
+
+def agreed_headline(
+    doc: lxml.html.HtmlElement, stated: list[str | None], site_name: str | None
+) -> str | None:
+    """The first <h1> that a stated title is made of. On pages with several <h1> (logo,
+    menus, sidebars) agreement with og:title/JSON-LD picks the story's, and the <h1> is
+    free of the section and site name the stated title adds. Short <h1> (a site name or
+    a section word) never count as agreeing."""
+    parts = set().union(*(_title_parts(t) for t in stated if t))
+    site = _title_key(site_name or "")
+    for h1 in doc.iter("h1"):
+        text = _headline_text(h1)
+        key = _title_key(text)
+        if len(text.split()) >= 3 and key in parts and key != site:
+            return text
+    return None
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) > 3}
+
+
+def _unrelated(visible: str, options: list[str | None]) -> bool:
+    """Whether an <h1> shares no word with any stated title: then it is a logo's alt
+    text or a section name, not the story's headline."""
+    stated = [o for o in options if o]
+    return bool(stated) and not any(_content_words(visible) & _content_words(o) for o in stated)
+
+
 def choose_title(
     visible: str | None, stated: list[str | None], site_name: str | None
 ) -> str | None:
     """The visible headline, unless it is a stated title (JSON-LD, og:title) with a short
-    label glued in front ("Opinion", "Exclusive"): then the stated one."""
+    label glued in front ("Opinion", "Exclusive"): then the stated one; or unless it is
+    unrelated to every stated title (a logo): then the first stated one."""
     options = [clean_title(t, site_name) for t in stated if t]
+    visible = clean_title(visible, site_name)
+    if visible and _unrelated(visible, options):
+        visible = None
     if visible:
         for option in options:
             if option and visible.endswith(option) and 0 < len(visible) - len(option) <= 25:
                 return option
-        return clean_title(visible, site_name)
+        return visible
     return next((o for o in options if o), None)
 
 
@@ -451,9 +503,14 @@ def extract_article(
         include_tables=False,
     )
     text = getattr(extracted, "text", None) or ""
+    stated = [
+        _text(ld.get("headline")),
+        _text(meta.get("og:title")),
+        getattr(extracted, "title", None),
+    ]
     title = choose_title(
-        visible_headline(doc),
-        [_text(ld.get("headline")), _text(meta.get("og:title")), getattr(extracted, "title", None)],
+        agreed_headline(doc, stated, meta.get("og:site_name")) or visible_headline(doc),
+        stated,
         meta.get("og:site_name"),
     )
     body = normalise_body(text, headline=title)
