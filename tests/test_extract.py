@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from wirehouse.dates import parse_timestamp
-from wirehouse.extract import ExtractionEmpty, extract_article
+from wirehouse.extract import ExtractionEmpty, extract_article, split_authors
 from wirehouse.fetch import decode_html
 from wirehouse.normalise import content_hash, detect_language, normalise_body
 
@@ -196,3 +196,39 @@ def test_title_drops_a_trailing_section_label() -> None:
         "<article><h1>Opinion | Keep the library open late | Editorial</h1></article>",
     )
     assert extract_article(html, "https://gazette.example/c").title == "Keep the library open late"
+
+
+def _ld(authors: list[str]) -> str:
+    people = [{"@type": "Person", "name": a} for a in authors]
+    data = {"@type": "NewsArticle", "headline": "Harbour budget passes", "author": people}
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def test_authors_fuller_visible_byline_beats_json_ld() -> None:
+    html = _story(_ld(["Jane Roe"]), "<p>By <a href='/p/jr'>Jane Roe</a> and <a>Omar Vale</a></p>")
+    assert extract_article(html, "https://gazette.example/d").authors == ["Jane Roe", "Omar Vale"]
+
+
+def test_authors_outlet_credit_gives_way_to_the_visible_byline() -> None:
+    head = _ld(["Example Gazette"]) + "<meta property='og:site_name' content='Example Gazette'>"
+    html = _story(head, "<div><span>By <a>Jane Roe</a>, Senior Staff Writer</span></div>")
+    assert extract_article(html, "https://gazette.example/e").authors == ["Jane Roe"]
+
+
+def test_authors_photographer_in_metadata_is_dropped() -> None:
+    html = _story(
+        _ld(["Jane Roe", "Sam Lens"]),
+        "<div class='credits'>By Jane Roe <span>Photography by <a>Sam Lens</a></span></div>",
+    )
+    assert extract_article(html, "https://gazette.example/f").authors == ["Jane Roe"]
+
+
+def test_by_line_needs_a_full_name_first() -> None:
+    html = _story("", "<p>By contrast, Harbour Council kept its budget.</p><p>By Jane Roe</p>")
+    assert extract_article(html, "https://gazette.example/g").authors == ["Jane Roe"]
+
+
+def test_split_authors_rules() -> None:
+    assert split_authors("https://www.facebook.com/ExampleGazette/") == []
+    assert split_authors("Marino - Brad Lynch") == ["Marino - Brad Lynch"]
+    assert split_authors("By Jane Roe, Senior Editor") == ["Jane Roe"]
