@@ -541,7 +541,7 @@ def _credited_otherwise(doc: lxml.html.HtmlElement, name: str) -> bool:
         element = node.getparent()
         if node.is_tail:
             element = element.getparent()
-        for _ in range(3):  # the name is often a link inside the credit line
+        for _ in range(6):  # the name is often a link deep inside the credit line
             if element is None or element.tag in ("script", "style"):
                 break
             text = clean_paragraph(element.text_content())
