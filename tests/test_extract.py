@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from wirehouse.dates import parse_timestamp
-from wirehouse.extract import ExtractionEmpty, extract_article
+from wirehouse.extract import ExtractionEmpty, extract_article, split_authors
 from wirehouse.fetch import decode_html
 from wirehouse.normalise import content_hash, detect_language, normalise_body
 
@@ -160,3 +160,75 @@ def test_generic_cleanup_rules() -> None:
         "The ministry will wait for the findings before it decides anything at all.",
         "A third paragraph about the vote and what comes next in the Senate.",
     ]
+
+
+def _story(head: str, body_top: str = "") -> str:
+    """A made-up article page: the given <head> content, an optional block before the
+    story and a body long enough to extract."""
+    paragraph = "<p>" + "The council met on Tuesday to discuss the harbour budget. " * 12 + "</p>"
+    return (
+        f"<html><head>{head}</head><body>{body_top}<div class='story'>"
+        f"{paragraph * 3}</div></body></html>"
+    )
+
+
+def test_title_agrees_with_one_of_several_h1_and_drops_section_and_site() -> None:
+    html = _story(
+        "<meta property='og:title' content='Harbour budget passes | News | The Example Gazette'>",
+        "<h1>Harbour budget passes</h1><nav><h1>Sections</h1><h1>Contact Us</h1></nav>",
+    )
+    assert extract_article(html, "https://gazette.example/a").title == "Harbour budget passes"
+
+
+def test_title_skips_an_h1_that_is_a_logo() -> None:
+    html = _story(
+        "<meta property='og:title' content='Ferry fares rise for islanders'>",
+        "<header><h1>GAZETTE\nGazette Logo</h1></header>",
+    )
+    assert (
+        extract_article(html, "https://gazette.example/b").title == "Ferry fares rise for islanders"
+    )
+
+
+def test_title_drops_a_trailing_section_label() -> None:
+    html = _story(
+        "<meta property='og:title' content='Keep the library open late | Editorial'>",
+        "<article><h1>Opinion | Keep the library open late | Editorial</h1></article>",
+    )
+    assert extract_article(html, "https://gazette.example/c").title == "Keep the library open late"
+
+
+def _ld(authors: list[str]) -> str:
+    people = [{"@type": "Person", "name": a} for a in authors]
+    data = {"@type": "NewsArticle", "headline": "Harbour budget passes", "author": people}
+    return f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+
+
+def test_authors_fuller_visible_byline_beats_json_ld() -> None:
+    html = _story(_ld(["Jane Roe"]), "<p>By <a href='/p/jr'>Jane Roe</a> and <a>Omar Vale</a></p>")
+    assert extract_article(html, "https://gazette.example/d").authors == ["Jane Roe", "Omar Vale"]
+
+
+def test_authors_outlet_credit_gives_way_to_the_visible_byline() -> None:
+    head = _ld(["Example Gazette"]) + "<meta property='og:site_name' content='Example Gazette'>"
+    html = _story(head, "<div><span>By <a>Jane Roe</a>, Senior Staff Writer</span></div>")
+    assert extract_article(html, "https://gazette.example/e").authors == ["Jane Roe"]
+
+
+def test_authors_photographer_in_metadata_is_dropped() -> None:
+    html = _story(
+        _ld(["Jane Roe", "Sam Lens"]),
+        "<div class='credits'>By Jane Roe <span>Photography by <a>Sam Lens</a></span></div>",
+    )
+    assert extract_article(html, "https://gazette.example/f").authors == ["Jane Roe"]
+
+
+def test_by_line_needs_a_full_name_first() -> None:
+    html = _story("", "<p>By contrast, Harbour Council kept its budget.</p><p>By Jane Roe</p>")
+    assert extract_article(html, "https://gazette.example/g").authors == ["Jane Roe"]
+
+
+def test_split_authors_rules() -> None:
+    assert split_authors("https://www.facebook.com/ExampleGazette/") == []
+    assert split_authors("Marino - Brad Lynch") == ["Marino - Brad Lynch"]
+    assert split_authors("By Jane Roe, Senior Editor") == ["Jane Roe"]

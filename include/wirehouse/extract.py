@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,7 @@ PAYWALL_RE = re.compile(
 PAYWALL_WORDS = 250
 HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ")
+TITLE_SPLIT_RE = re.compile("|".join(re.escape(sep) for sep in TITLE_SEPARATORS))
 
 
 @dataclass
@@ -234,6 +236,28 @@ ORG_WORDS = frozenset(
         "digital",
         "tv",
         "telegram",
+        # job titles and institutions: what follows a name in a byline, never a name
+        "writer",
+        "reporter",
+        "editor",
+        "columnist",
+        "contributor",
+        "contributing",
+        "analyst",
+        "publisher",
+        "producer",
+        "photographer",
+        "journalist",
+        "institute",
+        "university",
+        "school",
+        "college",
+        "department",
+        "foundation",
+        "association",
+        "society",
+        "council",
+        "ministry",
     ]
 )
 
@@ -259,6 +283,7 @@ NAME_PARTICLES = frozenset(
         "y",
     ]
 )
+PROFILE_URL_RE = re.compile(r"\s*(https?:|www\.)", re.IGNORECASE)
 HANDLE_RE = re.compile(r"^[a-z]+(\.[a-z]+)+\.\d+$")
 WEBBY_RE = re.compile(r"(^https?:|^www\.|^@|\.(com|org|net|co|uk|io|tv)\b)", re.IGNORECASE)
 
@@ -269,8 +294,8 @@ def _is_person(name: str) -> bool:
     words = name.lower().replace(".", " ").split()
     if not words or len(words) > 6 or any(w in ORG_WORDS for w in words):
         return False
-    if not all(w[0].isupper() or w.lower() in NAME_PARTICLES for w in name.split()):
-        return False  # "+55 more", "and friends": not a name
+    if not all(w[0].isupper() or w.lower() in NAME_PARTICLES or w in "-–—" for w in name.split()):
+        return False  # "+55 more", "and friends": not a name ("Nick - Jane Doe" is one)
     return not (name.isupper() and len(name.replace(" ", "")) <= 5)  # ANI, WBEZ
 
 
@@ -278,10 +303,10 @@ def split_authors(value: str | None) -> list[str]:
     """Person names from a byline: 'By A, B and C' -> [A, B, C]; HTML entities decoded,
     profile-link text ('View all posts by', 'Link Copied') dropped, organisations and desks
     ('TMZ Staff', 'The Associated Press') left out: authors are people."""
-    if not value:
-        return []
+    if not value or PROFILE_URL_RE.match(value):
+        return []  # article:author is often the writer's (or the outlet's) profile URL
     value = AUTHOR_NOISE_RE.sub("", clean_paragraph(html.unescape(value)))
-    parts = re.split(r"\s*(?:;|,|\band\b|&|\||/)\s*", value)
+    parts = re.split(r"\s*(?:;|,|\band\b|&|\||/|•|·)\s*", value)
     names = []
     for part in parts:
         part = AUTHOR_TAIL_RE.sub("", AUTHOR_NOISE_RE.sub("", part)).strip(" -–—:")
@@ -293,26 +318,30 @@ def split_authors(value: str | None) -> list[str]:
 
 
 def clean_title(title: str | None, site_name: str | None) -> str | None:
-    """A headline without the ' | Site Name' decoration pages add to <title>/og:title."""
+    """A headline without the ' | Site Name' decoration pages add to <title>/og:title,
+    nor a trailing ' | Section' label ("… | Opinion", "… | Editorial"): a pipe is not
+    headline punctuation, and one or two words after it name a section or an outlet."""
     if not title:
         return None
     title = clean_paragraph(html.unescape(title))
     if site_name:
-        site = site_name.strip().lower()
-        for sep in TITLE_SEPARATORS:
-            head, _, tail = title.rpartition(sep)
-            if head and tail.strip().lower() in (site, site.removeprefix("the ")):
-                title = head.strip()
-                # what is left after the site is often a section: "… | Opinion"
-                head, _, tail = title.rpartition(" | ")
-                if head and len(tail.split()) <= 2:
-                    title = head.strip()
-                break
-            tail, _, rest = title.partition(sep)
-            if rest and tail.strip().lower() == site:
-                title = rest.strip()
-                break
+        title = _strip_site_name(title, site_name.strip().lower())
+    head, _, tail = title.rpartition(" | ")
+    if len(head.split()) >= 3 and len(tail.split()) <= 2:
+        title = head.strip()
     return title or None
+
+
+def _strip_site_name(title: str, site: str) -> str:
+    """The title without the site's name as its last or first separated segment."""
+    for sep in TITLE_SEPARATORS:
+        head, _, tail = title.rpartition(sep)
+        if head and tail.strip().lower() in (site, site.removeprefix("the ")):
+            return head.strip()
+        tail, _, rest = title.partition(sep)
+        if rest and tail.strip().lower() == site:
+            return rest.strip()
+    return title
 
 
 def _text(value: Any) -> str | None:
@@ -340,17 +369,69 @@ def _headline_text(h1: lxml.html.HtmlElement) -> str:
     return max(lines, key=len) if lines else ""
 
 
+def _title_key(text: str) -> str:
+    """A title compared loosely: case and spacing do not tell two headlines apart."""
+    return " ".join(text.split()).casefold()
+
+
+def _title_parts(title: str) -> set[str]:
+    """What a stated title is made of: the whole, each segment between separators and
+    each leading run of segments ("Headline | Section | Site" -> "Headline", ...)."""
+    parts = {_title_key(title)}
+    for match in TITLE_SPLIT_RE.finditer(title):
+        parts.add(_title_key(title[: match.start()]))
+    parts.update(_title_key(segment) for segment in TITLE_SPLIT_RE.split(title))
+    return parts
+
+
+def agreed_headline(
+    doc: lxml.html.HtmlElement, stated: list[str | None], site_name: str | None
+) -> str | None:
+    """The first <h1> that a stated title is made of. On pages with several <h1> (logo,
+    menus, sidebars) agreement with og:title/JSON-LD picks the story's, and the <h1> is
+    free of the section and site name the stated title adds. Short <h1> (a site name or
+    a section word) never count as agreeing."""
+    parts = set().union(*(_title_parts(t) for t in stated if t))
+    site = _title_key(site_name or "")
+    for h1 in doc.iter("h1"):
+        text = _headline_text(h1)
+        key = _title_key(text)
+        if len(text.split()) >= 3 and key in parts and key != site:
+            return text
+    return None
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) > 3}
+
+
+def _masthead(visible: str, options: list[str | None], site_name: str | None) -> bool:
+    """Whether an <h1> is the site's logo or name rather than the story's headline: it
+    names the site (or a logo) and shares no word with any stated title. An <h1> that
+    merely differs from og:title is kept: it is what readers see."""
+    words = _content_words(visible)
+    stated = [o for o in options if o]
+    if not stated or any(words & _content_words(o) for o in stated):
+        return False
+    site = _content_words(site_name or "")
+    return "logo" in words or bool(site and site <= words)
+
+
 def choose_title(
     visible: str | None, stated: list[str | None], site_name: str | None
 ) -> str | None:
     """The visible headline, unless it is a stated title (JSON-LD, og:title) with a short
-    label glued in front ("Opinion", "Exclusive"): then the stated one."""
+    label glued in front ("Opinion", "Exclusive"): then the stated one; or unless it is
+    the site's masthead: then the first stated title."""
     options = [clean_title(t, site_name) for t in stated if t]
+    visible = clean_title(visible, site_name)
+    if visible and _masthead(visible, options, site_name):
+        visible = None
     if visible:
         for option in options:
             if option and visible.endswith(option) and 0 < len(visible) - len(option) <= 25:
                 return option
-        return clean_title(visible, site_name)
+        return visible
     return next((o for o in options if o), None)
 
 
@@ -375,6 +456,102 @@ def visible_byline(doc: lxml.html.HtmlElement) -> list[str]:
         if names:
             return list(dict.fromkeys(names))
     return []
+
+
+def choose_authors(
+    stated: Iterable[Callable[[], list[str]]],
+    seen: Iterable[Callable[[], list[str]]],
+    fuller: list[list[str]],
+    site_name: str | None,
+) -> list[str]:
+    """The people the first source names, most precise first and each read only when
+    needed: what the page states (JSON-LD, meta tags, trafilatura), then what readers see
+    (the byline). A stated source that credits only the outlet ("USA TODAY", or "South
+    Florida Sun Sentinel" for the Sun Sentinel) ends the stated ones: only the visible
+    byline can name a person then. A fuller byline (the meta tag, the "By A and B" line)
+    naming all the chosen people and more wins: JSON-LD often lists only the first of
+    two bylined writers."""
+    site = re.compile(rf"\b{re.escape(site_name.casefold())}\b") if site_name else None
+
+    def people(names: list[str]) -> list[str]:
+        return [a for a in names if not (site and site.search(a.casefold()))]
+
+    first = next((people(names) for names in (get() for get in stated) if names), [])
+    first = first or next((names for names in (people(get()) for get in seen) if names), [])
+    have = {a.casefold() for a in first}
+    for names in fuller:
+        if have and have < {a.casefold() for a in names} and len(names) <= len(first) + 3:
+            return names
+    return first
+
+
+# a cheap XPath prefilter, then the regular expression: "By …" text nodes
+BY_TEXT_XPATH = lxml.etree.XPath("//body//text()[contains(., 'By') or contains(., 'by')]")
+BY_TEXT_RE = re.compile(r"\s*by(\s|$)", re.IGNORECASE)
+BY_LINE_NOT_IN = frozenset(["script", "style", "title", "option", "a", "h1", "h2", "h3", "h4"])
+
+
+def by_line(doc: lxml.html.HtmlElement) -> list[str]:
+    """Names from the first short "By A and B" line on the page, found by its wording
+    when no class or microdata marks it: "By <a>A</a>, Staff Writer", "… by A"."""
+    for node in [n for n in BY_TEXT_XPATH(doc) if BY_TEXT_RE.match(n)][:20]:
+        element = node.getparent()
+        if element.tag in BY_LINE_NOT_IN:
+            continue  # code, or a headline or link text that starts with "By"
+        text = str(node) if node.is_tail else " ".join(element.itertext())
+        text = clean_paragraph(text)
+        if len(text) <= 120 and (names := byline_names(text)):
+            return names
+    return []
+
+
+def byline_names(text: str) -> list[str]:
+    """The people a "By …" line names, read left to right up to the first part that is
+    not a person (a job title, an affiliation, a date). A line whose first part is no
+    full name is a sentence ("By contrast, …") or a headline, not a byline."""
+    text = re.split(r"\s+(?:on|at|in|for|updated|published)\s+|[•·|]", text, maxsplit=1)[0]
+    parts = re.split(r"\s*(?:;|,|\band\b|&)\s*", AUTHOR_NOISE_RE.sub("", text))
+    names = []
+    for part in (p.strip(" -–—:") for p in parts):
+        if not (part and len(part) <= 60 and _is_person(part)):
+            break
+        names.append(part)
+    return names if names and len(names[0].split()) >= 2 else []
+
+
+CREDIT_ROLE_RE = re.compile(
+    r"(photo(graph)?s?|photography|images?|illustrations?|graphics?|videos?|contributions?"
+    r"|additional reporting|edited|editing|produced)\s+(by|from)\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def drop_other_roles(doc: lxml.html.HtmlElement, names: list[str]) -> list[str]:
+    """Without the people the page credits for something else than the writing
+    ("Photography by X", "Contributions from Y"): article metadata often lists
+    photographers and contributors as authors. The first name always stays."""
+    if len(names) < 2:
+        return names
+    return names[:1] + [n for n in names[1:] if not _credited_otherwise(doc, n)]
+
+
+def _credited_otherwise(doc: lxml.html.HtmlElement, name: str) -> bool:
+    """Whether the visible text right before a mention of `name` names another role."""
+    for node in doc.xpath("//body//text()[contains(., $name)]", name=name)[:5]:
+        element = node.getparent()
+        if node.is_tail:
+            element = element.getparent()
+        for _ in range(6):  # the name is often a link deep inside the credit line
+            if element is None or element.tag in ("script", "style"):
+                break
+            text = clean_paragraph(element.text_content())
+            before = text[: text.find(name)] if name in text else ""
+            if before.strip() or len(text) > 300:
+                if CREDIT_ROLE_RE.search(before[-60:]):
+                    return True
+                break
+            element = element.getparent()
+    return False
 
 
 def _shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
@@ -451,9 +628,14 @@ def extract_article(
         include_tables=False,
     )
     text = getattr(extracted, "text", None) or ""
+    stated = [
+        _text(ld.get("headline")),
+        _text(meta.get("og:title")),
+        getattr(extracted, "title", None),
+    ]
     title = choose_title(
-        visible_headline(doc),
-        [_text(ld.get("headline")), _text(meta.get("og:title")), getattr(extracted, "title", None)],
+        agreed_headline(doc, stated, meta.get("og:site_name")) or visible_headline(doc),
+        stated,
         meta.get("og:site_name"),
     )
     body = normalise_body(text, headline=title)
@@ -487,13 +669,19 @@ def extract_article(
         parse_timestamp(meta.get("article:modified_time") or meta.get("og:updated_time")),
         not_after=fetched_at,
     )
-    authors = (
-        _ld_names(ld.get("author"))
-        or split_authors(meta.get("author") or meta.get("article:author"))
-        or split_authors(getattr(extracted, "author", None))
-        or visible_byline(doc)
+    stated_byline = split_authors(meta.get("author") or meta.get("article:author"))
+    written_byline = by_line(doc)
+    authors = choose_authors(
+        [
+            lambda: _ld_names(ld.get("author")) or _ld_names(ld.get("creator")),
+            lambda: stated_byline,
+            lambda: split_authors(getattr(extracted, "author", None)),
+        ],
+        [lambda: visible_byline(doc), lambda: written_byline],
+        [stated_byline, written_byline],
+        site_name,
     )
-    authors = [a for a in authors if a.lower() != (site_name or "").lower()]
+    authors = drop_other_roles(doc, authors)
     title = clean_title(title, site_name)
     og_type = meta.get("og:type", "").lower()
     typed_article = bool(ld) or og_type == "article"
