@@ -422,6 +422,83 @@ def looks_like_listing(body: str) -> bool:
     return short / len(paragraphs) > 0.6
 
 
+@dataclass(frozen=True)
+class ArticleFacts:
+    """What the publisher (or the dump an article came in) states about an article besides
+    its text. Both routes to an article, an HTML page and a JSON Lines record, fill this in
+    their own way and then share :func:`finish_article`, so every body in the warehouse is
+    normalised and flagged by the same rules."""
+
+    canonical_url: str
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    description: str | None = None
+    site_name: str | None = None
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    # typed as an article (JSON-LD article, og:type=article, or a record of an article dump)
+    says_article: bool = False
+    # typed as something else (og:type=website without a JSON-LD article)
+    says_other: bool = False
+    # marked not free to read (JSON-LD isAccessibleForFree: false)
+    says_not_free: bool = False
+    # a language the source states (ISO 639-1); None: detect it from the body
+    language: str | None = None
+
+
+def finish_article(
+    text: str,
+    facts: ArticleFacts,
+    *,
+    headline: str | None = None,
+    structured: dict[str, Any] | None = None,
+) -> ArticleRecord:
+    """Extracted text (one paragraph per line) to the normalised record: the one code path
+    after extraction, shared by HTML pages and JSON Lines records. Raises ExtractionEmpty
+    when fewer than MIN_BODY_WORDS words are left.
+
+    `headline` is the title the body's repeated headline is compared with (defaults to
+    the title); `structured` is the page's JSON-LD article, whose `articleBody` and live-blog
+    posts may replace or extend what the extractor found."""
+    headline = facts.title if headline is None else headline
+    body = normalise_body(text, headline=headline)
+    if structured:
+        body = prefer_structured_body(body, structured, headline)
+    dateline, body = split_dateline(body)
+    body, credits = split_credits(body)
+    words = word_count(body)
+    if words < MIN_BODY_WORDS:
+        raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")
+    if facts.language:
+        language, confidence = facts.language, 1.0
+    else:
+        language, confidence = detect_language(body)
+    return ArticleRecord(
+        canonical_url=facts.canonical_url,
+        title=facts.title,
+        body=body,
+        authors=facts.authors,
+        description=facts.description,
+        site_name=facts.site_name,
+        published_at=facts.published_at,
+        modified_at=facts.modified_at,
+        dateline=dateline,
+        credits=credits,
+        language=language,
+        language_confidence=confidence,
+        word_count=words,
+        content_hash=content_hash(body),
+        too_short=words < TOO_SHORT_WORDS,
+        probably_not_article=facts.says_other
+        or (not facts.says_article and facts.published_at is None)
+        or looks_like_listing(body),
+        # only when the text looks cut: many sites mark free-to-read stories
+        # isAccessibleForFree=false and still serve them whole
+        paywalled=(facts.says_not_free and words < PAYWALL_WORDS)
+        or bool(PAYWALL_RE.search(body[-600:])),
+    )
+
+
 def extract_article(
     page: str,
     url: str,
@@ -456,14 +533,6 @@ def extract_article(
         [_text(ld.get("headline")), _text(meta.get("og:title")), getattr(extracted, "title", None)],
         meta.get("og:site_name"),
     )
-    body = normalise_body(text, headline=title)
-    body = prefer_structured_body(body, ld, title)
-    dateline, body = split_dateline(body)
-    body, credits = split_credits(body)
-    words = word_count(body)
-    if words < MIN_BODY_WORDS:
-        raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")
-
     site_name = (
         meta.get("og:site_name")
         or next(iter(_ld_names(ld.get("publisher"))), None)
@@ -494,16 +563,11 @@ def extract_article(
         or visible_byline(doc)
     )
     authors = [a for a in authors if a.lower() != (site_name or "").lower()]
-    title = clean_title(title, site_name)
     og_type = meta.get("og:type", "").lower()
-    typed_article = bool(ld) or og_type == "article"
-    typed_other = not ld and og_type not in ("", "article")
-    language, confidence = detect_language(body)
     free = ld.get("isAccessibleForFree")
-    return ArticleRecord(
+    facts = ArticleFacts(
         canonical_url=canonical,
-        title=title,
-        body=body,
+        title=clean_title(title, site_name),
         authors=authors,
         description=(
             meta.get("description")
@@ -514,18 +578,8 @@ def extract_article(
         site_name=site_name,
         published_at=published,
         modified_at=modified,
-        dateline=dateline,
-        credits=credits,
-        language=language,
-        language_confidence=confidence,
-        word_count=words,
-        content_hash=content_hash(body),
-        too_short=words < TOO_SHORT_WORDS,
-        probably_not_article=typed_other
-        or (not typed_article and published is None)
-        or looks_like_listing(body),
-        # only when the text looks cut: many sites mark free-to-read stories
-        # isAccessibleForFree=false and still serve them whole
-        paywalled=((free is False or str(free).lower() == "false") and words < PAYWALL_WORDS)
-        or bool(PAYWALL_RE.search(body[-600:])),
+        says_article=bool(ld) or og_type == "article",
+        says_other=not ld and og_type not in ("", "article"),
+        says_not_free=free is False or str(free).lower() == "false",
     )
+    return finish_article(text, facts, headline=title, structured=ld)
