@@ -32,7 +32,8 @@ from typing import Any
 import lxml.html
 import trafilatura
 
-from wirehouse.dates import parse_timestamp
+from wirehouse.dates import parse_date_leniently, parse_timestamp
+from wirehouse.jsonl import parse_record, record_text, stated_language
 from wirehouse.normalise import (
     clean_paragraph,
     content_hash,
@@ -583,3 +584,46 @@ def extract_article(
         says_not_free=free is False or str(free).lower() == "false",
     )
     return finish_article(text, facts, headline=title, structured=ld)
+
+
+def _record_authors(value: object) -> list[str]:
+    """Authors of a JSON Lines record: a list of names or one byline string, each through
+    the same person-name rules as page bylines."""
+    if isinstance(value, str):
+        return split_authors(value)
+    if isinstance(value, list):
+        names = [n for v in value if isinstance(v, str) for n in split_authors(v)]
+        return list(dict.fromkeys(names))
+    return []
+
+
+def extract_record(
+    line: bytes, canonical_url: str, *, fetched_at: datetime | None = None
+) -> ArticleRecord:
+    """One JSON Lines record (an article another tool already extracted) as an article
+    record, through the same normalisation, splitting and flags as a page
+    (:func:`finish_article`). `canonical_url` is the record's identity, worked out at
+    discovery (see :mod:`wirehouse.jsonl`). Raises jsonl.BadLine for a line that is not a
+    JSON object or has no text, ExtractionEmpty when normalisation leaves too few words.
+
+    The record is an article by the dump's word, so only its body can make it
+    `probably_not_article`; dates after `fetched_at` are dropped, as on pages."""
+    record = parse_record(line)
+    text = record_text(record)
+    site_name = _text(record.get("site_name")) or _text(record.get("source"))
+    title = record.get("title")
+    authors = _record_authors(record.get("authors") or record.get("author"))
+    published = record.get("published_at")
+    facts = ArticleFacts(
+        canonical_url=canonical_url,
+        title=clean_title(title if isinstance(title, str) else None, site_name),
+        authors=[a for a in authors if a.lower() != (site_name or "").lower()],
+        description=_text(record.get("description")),
+        site_name=site_name,
+        published_at=parse_date_leniently(
+            published if isinstance(published, str) else None, not_after=fetched_at
+        ),
+        says_article=True,
+        language=stated_language(record.get("language")),
+    )
+    return finish_article(text, facts)
