@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from wirehouse import jsonl
 from wirehouse.dates import parse_timestamp
 from wirehouse.discover import Candidate
-from wirehouse.extract import ExtractionEmpty, extract_article
+from wirehouse.extract import ExtractionEmpty, extract_article, extract_record
 from wirehouse.fetch import Fetcher, FetchResult, decode_html, is_html
 from wirehouse.sources import Source
 from wirehouse.urls import article_key, stable_hash
@@ -39,8 +40,11 @@ class Collected:
     articles: list[dict[str, Any]]
 
 
+FILE_VIAS = ("file", "warc", "jsonl")
+
+
 def url_kind_of(candidate: Candidate) -> str:
-    return "file" if candidate.via in ("file", "warc") else "article"
+    return "file" if candidate.via in FILE_VIAS else "article"
 
 
 def fetch_row(
@@ -123,13 +127,38 @@ def read_warc_record(candidate: Candidate) -> FetchResult:
     return result
 
 
-def fetch_candidate(candidate: Candidate, fetcher: Fetcher) -> FetchResult:
-    """Fetch or read one candidate, whatever kind it is."""
+def read_jsonl_line(candidate: Candidate, lines: jsonl.LineCache) -> FetchResult:
+    """One line of a JSON Lines dump, as if it had been fetched: the line is the body (so it
+    is archived, skipped on later nights and re-extractable like any page) and its content
+    type routes it to :func:`wirehouse.extract.extract_record` instead of the HTML path."""
+    try:
+        line = lines.take(candidate.path or "", candidate.offset or 0, candidate.url)
+    except jsonl.BadLine as exc:
+        return FetchResult(url=candidate.url, outcome=exc.outcome, error=str(exc))
+    return FetchResult(
+        url=candidate.url,
+        outcome="ok",
+        final_url=jsonl.line_uri(Path(candidate.path or ""), candidate.offset or 0),
+        body=line,
+        bytes_received=len(line),
+        content_type=jsonl.CONTENT_TYPE,
+    )
+
+
+def fetch_candidate(candidate: Candidate, fetcher: Fetcher, lines: jsonl.LineCache) -> FetchResult:
+    """Fetch or read one candidate, whatever kind it is (`lines` serves JSON Lines dumps)."""
     if candidate.via == "file":
         return read_file(candidate)
     if candidate.via == "warc":
         return read_warc_record(candidate)
+    if candidate.via == "jsonl":
+        return read_jsonl_line(candidate, lines)
     return fetcher.fetch(candidate.url)
+
+
+def is_jsonl_line(result: FetchResult) -> bool:
+    """A line of a JSON Lines dump (already extracted), not a page."""
+    return (result.content_type or "").split(";", 1)[0].strip().lower() == jsonl.CONTENT_TYPE
 
 
 def extract_result(
@@ -138,21 +167,29 @@ def extract_result(
     """Extract an ok fetch; on failure set its outcome and error and return None.
 
     Used by the nightly collection and by re-extraction from the raw archive alike. A saved
-    file (a ``file:`` URL) has no site of its own, so its canonical link is trusted as is."""
+    file (a ``file:`` URL) has no site of its own, so its canonical link is trusted as is.
+    A JSON Lines record is already extracted: its identity (the fetch's URL) is its URL."""
     trust_any_site = result.url.startswith("file:")
-    if not is_html(result.content_type, body):
+    record_line = is_jsonl_line(result)
+    if not record_line and not is_html(result.content_type, body):
         result.outcome, result.error = "not_html", f"content type {result.content_type!r}"
         return None
-    html = decode_html(body, result.encoding or _charset_of(result.content_type))
     page_url = result.final_url or result.url
     try:
-        record = extract_article(
-            html,
-            page_url,
-            trust_any_site=trust_any_site,
-            fetched_at=result.fetched_at,
-            listed_at=listed_at,
-        )
+        if record_line:
+            page_url = result.url
+            record = extract_record(body, result.url, fetched_at=result.fetched_at)
+        else:
+            record = extract_article(
+                decode_html(body, result.encoding or _charset_of(result.content_type)),
+                page_url,
+                trust_any_site=trust_any_site,
+                fetched_at=result.fetched_at,
+                listed_at=listed_at,
+            )
+    except jsonl.BadLine as exc:
+        result.outcome, result.error = exc.outcome, str(exc)
+        return None
     except ExtractionEmpty as exc:
         result.outcome, result.error = "extraction_empty", str(exc)
         return None
@@ -163,7 +200,7 @@ def extract_result(
     return {
         **record.__dict__,
         "article_id": article_key(record.canonical_url),
-        "url": record.canonical_url if trust_any_site else page_url,
+        "url": record.canonical_url if trust_any_site and not record_line else page_url,
     }
 
 
@@ -241,7 +278,8 @@ def collect_source(
     Candidates already fetched successfully on an earlier night (`known_urls`) are not
     fetched again unless the source sets `refresh`; they, repeated URLs and URLs beyond
     `max_urls` still get a row (`already_fetched`, `duplicate_url`, `over_limit`), so no
-    URL disappears silently."""
+    URL disappears silently. Lines of JSON Lines dumps are not counted against `max_urls`:
+    reading them asks nothing of any publisher, and a dump is meant to come in whole."""
     counts: dict[tuple[str, str], int] = {}
 
     def row(kind: str, result: FetchResult, listed_at: str | None = None) -> dict[str, Any]:
@@ -252,6 +290,7 @@ def collect_source(
     fetches = [row(kind, result) for kind, result in discovery_attempts]
     todo: list[Candidate] = []
     seen: set[str] = set()
+    requests = 0  # candidates that count against max_urls
     for cand in candidates:
         kind = url_kind_of(cand)
         skip = None
@@ -269,7 +308,7 @@ def collect_source(
                 attempts=0,
                 error="fetched successfully on an earlier night",
             )
-        elif len(todo) >= source.max_urls:
+        elif cand.via != "jsonl" and requests >= source.max_urls:
             skip = FetchResult(
                 url=cand.url,
                 outcome="over_limit",
@@ -281,9 +320,12 @@ def collect_source(
             continue
         seen.add(cand.url)
         todo.append(cand)
+        requests += cand.via != "jsonl"
+
+    lines = jsonl.LineCache(source.id)
 
     def fetch_one(cand: Candidate) -> tuple[FetchResult, bytes]:
-        result = fetch_candidate(cand, fetcher)
+        result = fetch_candidate(cand, fetcher, lines)
         body, result.body = result.body, b""
         if not result.ok:
             return result, b""

@@ -21,6 +21,7 @@ from pathlib import Path
 import feedparser
 from lxml import etree
 
+from wirehouse import jsonl
 from wirehouse.dates import from_struct_time, parse_timestamp
 from wirehouse.fetch import Fetcher, FetchResult, decode_html
 from wirehouse.sources import Source
@@ -37,10 +38,10 @@ class Candidate:
     """A URL (or saved page) to collect, with how it was found."""
 
     url: str
-    via: str  # feed | sitemap | url | url_list | file | warc
+    via: str  # feed | sitemap | url | url_list | file | warc | jsonl
     lastmod: str | None = None  # ISO 8601 UTC, as the feed/sitemap/archive dated the entry
     path: str | None = None
-    offset: int | None = None
+    offset: int | None = None  # WARC: the record's byte offset; JSON Lines: the line number
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -155,14 +156,63 @@ def iter_warc_responses(path: Path) -> Iterator[Candidate]:
             )
 
 
+def discover_jsonl(path: Path, source_id: str) -> tuple[list[Candidate], list[FetchResult]]:
+    """One candidate per article line of a JSON Lines dump, keyed by the record's identity
+    (see :mod:`wirehouse.jsonl`). A line that is not a JSON object, has no identity or is
+    too long is a failure row of its own (`parse_error`, `invalid_url`, `too_large`) under
+    ``<file URI>#line=N``; a file that breaks off keeps the lines before the break and adds a
+    `file_error` row. Text is checked at collection, where a line without it becomes an
+    `extraction_empty` row like an empty page."""
+    candidates: list[Candidate] = []
+    failures: list[FetchResult] = []
+
+    def bad(number: int, outcome: str, error: str, size: int = 0) -> None:
+        failures.append(
+            FetchResult(
+                url=jsonl.line_uri(path, number),
+                outcome=outcome,
+                error=f"line {number}: {error}",
+                bytes_received=size,
+                content_type=jsonl.CONTENT_TYPE,
+            )
+        )
+
+    last = 0
+    try:
+        for last, line in jsonl.iter_lines(path):
+            if line is None:
+                bad(last, "too_large", f"line over {jsonl.MAX_LINE_BYTES} bytes")
+                continue
+            try:
+                identity = jsonl.record_identity(jsonl.parse_record(line), source_id)
+            except jsonl.BadLine as exc:
+                bad(last, exc.outcome, str(exc), len(line))
+                continue
+            candidates.append(Candidate(url=identity, via="jsonl", path=str(path), offset=last))
+    except (OSError, EOFError) as exc:  # e.g. a truncated gzip: keep what came before
+        failures.append(
+            FetchResult(
+                url=path.as_uri(),
+                outcome="file_error",
+                error=f"JSON Lines: unreadable after line {last}: {exc!r}",
+            )
+        )
+    return candidates, failures
+
+
 def discover_files(source: Source) -> tuple[list[Candidate], list[FetchResult]]:
-    """Saved HTML pages and WARC response records named by the source's `files` globs."""
+    """Saved HTML pages, WARC response records and JSON Lines article dumps named by the
+    source's `files` globs."""
     candidates: list[Candidate] = []
     failures: list[FetchResult] = []
     for path in expand_file_patterns(source.files, source.base_dir):
         name = path.name.lower()
         if name.endswith(HTML_SUFFIXES):
             candidates.append(Candidate(url=path.as_uri(), via="file", path=str(path)))
+        elif jsonl.is_jsonl(name):
+            found, bad_lines = discover_jsonl(path, source.id)
+            candidates.extend(found)
+            failures.extend(bad_lines)
         elif name.endswith(WARC_SUFFIXES):
             try:
                 candidates.extend(iter_warc_responses(path))

@@ -33,7 +33,8 @@ from typing import Any
 import lxml.html
 import trafilatura
 
-from wirehouse.dates import parse_timestamp
+from wirehouse.dates import parse_date_leniently, parse_timestamp
+from wirehouse.jsonl import parse_record, record_text, stated_language
 from wirehouse.normalise import (
     clean_paragraph,
     content_hash,
@@ -599,6 +600,83 @@ def looks_like_listing(body: str) -> bool:
     return short / len(paragraphs) > 0.6
 
 
+@dataclass(frozen=True)
+class ArticleFacts:
+    """What the publisher (or the dump an article came in) states about an article besides
+    its text. Both routes to an article, an HTML page and a JSON Lines record, fill this in
+    their own way and then share :func:`finish_article`, so every body in the warehouse is
+    normalised and flagged by the same rules."""
+
+    canonical_url: str
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    description: str | None = None
+    site_name: str | None = None
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    # typed as an article (JSON-LD article, og:type=article, or a record of an article dump)
+    says_article: bool = False
+    # typed as something else (og:type=website without a JSON-LD article)
+    says_other: bool = False
+    # marked not free to read (JSON-LD isAccessibleForFree: false)
+    says_not_free: bool = False
+    # a language the source states (ISO 639-1); None: detect it from the body
+    language: str | None = None
+
+
+def finish_article(
+    text: str,
+    facts: ArticleFacts,
+    *,
+    headline: str | None = None,
+    structured: dict[str, Any] | None = None,
+) -> ArticleRecord:
+    """Extracted text (one paragraph per line) to the normalised record: the one code path
+    after extraction, shared by HTML pages and JSON Lines records. Raises ExtractionEmpty
+    when fewer than MIN_BODY_WORDS words are left.
+
+    `headline` is the title the body's repeated headline is compared with (defaults to
+    the title); `structured` is the page's JSON-LD article, whose `articleBody` and live-blog
+    posts may replace or extend what the extractor found."""
+    headline = facts.title if headline is None else headline
+    body = normalise_body(text, headline=headline)
+    if structured:
+        body = prefer_structured_body(body, structured, headline)
+    dateline, body = split_dateline(body)
+    body, credits = split_credits(body)
+    words = word_count(body)
+    if words < MIN_BODY_WORDS:
+        raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")
+    if facts.language:
+        language, confidence = facts.language, 1.0
+    else:
+        language, confidence = detect_language(body)
+    return ArticleRecord(
+        canonical_url=facts.canonical_url,
+        title=facts.title,
+        body=body,
+        authors=facts.authors,
+        description=facts.description,
+        site_name=facts.site_name,
+        published_at=facts.published_at,
+        modified_at=facts.modified_at,
+        dateline=dateline,
+        credits=credits,
+        language=language,
+        language_confidence=confidence,
+        word_count=words,
+        content_hash=content_hash(body),
+        too_short=words < TOO_SHORT_WORDS,
+        probably_not_article=facts.says_other
+        or (not facts.says_article and facts.published_at is None)
+        or looks_like_listing(body),
+        # only when the text looks cut: many sites mark free-to-read stories
+        # isAccessibleForFree=false and still serve them whole
+        paywalled=(facts.says_not_free and words < PAYWALL_WORDS)
+        or bool(PAYWALL_RE.search(body[-600:])),
+    )
+
+
 def extract_article(
     page: str,
     url: str,
@@ -638,14 +716,6 @@ def extract_article(
         stated,
         meta.get("og:site_name"),
     )
-    body = normalise_body(text, headline=title)
-    body = prefer_structured_body(body, ld, title)
-    dateline, body = split_dateline(body)
-    body, credits = split_credits(body)
-    words = word_count(body)
-    if words < MIN_BODY_WORDS:
-        raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")
-
     site_name = (
         meta.get("og:site_name")
         or next(iter(_ld_names(ld.get("publisher"))), None)
@@ -682,16 +752,11 @@ def extract_article(
         site_name,
     )
     authors = drop_other_roles(doc, authors)
-    title = clean_title(title, site_name)
     og_type = meta.get("og:type", "").lower()
-    typed_article = bool(ld) or og_type == "article"
-    typed_other = not ld and og_type not in ("", "article")
-    language, confidence = detect_language(body)
     free = ld.get("isAccessibleForFree")
-    return ArticleRecord(
+    facts = ArticleFacts(
         canonical_url=canonical,
-        title=title,
-        body=body,
+        title=clean_title(title, site_name),
         authors=authors,
         description=(
             meta.get("description")
@@ -702,18 +767,51 @@ def extract_article(
         site_name=site_name,
         published_at=published,
         modified_at=modified,
-        dateline=dateline,
-        credits=credits,
-        language=language,
-        language_confidence=confidence,
-        word_count=words,
-        content_hash=content_hash(body),
-        too_short=words < TOO_SHORT_WORDS,
-        probably_not_article=typed_other
-        or (not typed_article and published is None)
-        or looks_like_listing(body),
-        # only when the text looks cut: many sites mark free-to-read stories
-        # isAccessibleForFree=false and still serve them whole
-        paywalled=((free is False or str(free).lower() == "false") and words < PAYWALL_WORDS)
-        or bool(PAYWALL_RE.search(body[-600:])),
+        says_article=bool(ld) or og_type == "article",
+        says_other=not ld and og_type not in ("", "article"),
+        says_not_free=free is False or str(free).lower() == "false",
     )
+    return finish_article(text, facts, headline=title, structured=ld)
+
+
+def _record_authors(value: object) -> list[str]:
+    """Authors of a JSON Lines record: a list of names or one byline string, each through
+    the same person-name rules as page bylines."""
+    if isinstance(value, str):
+        return split_authors(value)
+    if isinstance(value, list):
+        names = [n for v in value if isinstance(v, str) for n in split_authors(v)]
+        return list(dict.fromkeys(names))
+    return []
+
+
+def extract_record(
+    line: bytes, canonical_url: str, *, fetched_at: datetime | None = None
+) -> ArticleRecord:
+    """One JSON Lines record (an article another tool already extracted) as an article
+    record, through the same normalisation, splitting and flags as a page
+    (:func:`finish_article`). `canonical_url` is the record's identity, worked out at
+    discovery (see :mod:`wirehouse.jsonl`). Raises jsonl.BadLine for a line that is not a
+    JSON object or has no text, ExtractionEmpty when normalisation leaves too few words.
+
+    The record is an article by the dump's word, so only its body can make it
+    `probably_not_article`; dates after `fetched_at` are dropped, as on pages."""
+    record = parse_record(line)
+    text = record_text(record)
+    site_name = _text(record.get("site_name")) or _text(record.get("source"))
+    title = record.get("title")
+    authors = _record_authors(record.get("authors") or record.get("author"))
+    published = record.get("published_at")
+    facts = ArticleFacts(
+        canonical_url=canonical_url,
+        title=clean_title(title if isinstance(title, str) else None, site_name),
+        authors=[a for a in authors if a.lower() != (site_name or "").lower()],
+        description=_text(record.get("description")),
+        site_name=site_name,
+        published_at=parse_date_leniently(
+            published if isinstance(published, str) else None, not_after=fetched_at
+        ),
+        says_article=True,
+        language=stated_language(record.get("language")),
+    )
+    return finish_article(text, facts)
