@@ -42,6 +42,7 @@ from wirehouse.normalise import (
     split_dateline,
     word_count,
 )
+from wirehouse.pubdate import agreed_date, date_search_bounds, stated_dates
 from wirehouse.urls import canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
@@ -449,6 +450,7 @@ def extract_article(
         with_metadata=True,
         include_comments=False,
         include_tables=False,
+        date_extraction_params=date_search_bounds(canonical),
     )
     text = getattr(extracted, "text", None) or ""
     title = choose_title(
@@ -471,11 +473,7 @@ def extract_article(
         or None
     )
     published = first_date(
-        parse_timestamp(
-            ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None
-        ),
-        parse_timestamp(meta.get("article:published_time")),
-        parse_timestamp(meta.get("og:published_time") or meta.get("pubdate")),
+        agreed_date(stated_dates(doc, meta, ld, canonical), not_after=fetched_at),
         parse_timestamp(getattr(extracted, "date", None)),
         listed_at,
         not_after=fetched_at,
