@@ -156,3 +156,13 @@ def test_stated_dates_are_listed_most_trusted_first() -> None:
         )
     ]
     assert sources == ["json-ld", "article:published_time", "parsely-pub-date", "time", "url"]
+
+
+def test_timestamps_that_spell_out_utc() -> None:
+    from wirehouse.dates import parse_timestamp
+
+    assert parse_timestamp("2024-02-06 17:55:00 UTC") == datetime(2024, 2, 6, 17, 55, tzinfo=UTC)
+    assert parse_timestamp("2024-02-06T17:55:00.120Z") == datetime(
+        2024, 2, 6, 17, 55, 0, 120000, tzinfo=UTC
+    )
+    assert parse_timestamp("2024-02-06T23:30:00 GMT").day == 6
