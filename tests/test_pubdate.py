@@ -125,6 +125,8 @@ def test_byline_time_beats_the_url_day() -> None:
         '<div itemscope itemtype="https://schema.org/Event">'
         '<time datetime="2024-01-02T10:00:00Z">Jan 2</time></div>',
         '<time class="updated" datetime="2024-01-02T10:00:00Z">Updated Jan 2</time>',
+        '<header><nav>Home</nav><time datetime="2024-01-02T10:00:00Z">Today</time></header>',
+        '<div id="masthead"><time datetime="2024-01-02T10:00:00Z">Jan 2</time></div>',
     ],
 )
 def test_other_stories_and_updates_are_not_the_visible_date(elsewhere: str) -> None:
@@ -166,3 +168,11 @@ def test_timestamps_that_spell_out_utc() -> None:
         2024, 2, 6, 17, 55, 0, 120000, tzinfo=UTC
     )
     assert parse_timestamp("2024-02-06T23:30:00 GMT").day == 6
+
+
+def test_the_articles_own_header_holds_its_date() -> None:
+    doc = _doc(
+        '<html><body><header><h1>Roads</h1><p>By Ann Lee <time datetime="2024-01-05T08:00:00Z">'
+        "Jan 5</time></p></header><p>Text.</p></body></html>"
+    )
+    assert visible_published(doc) == datetime(2024, 1, 5, 8, tzinfo=UTC)

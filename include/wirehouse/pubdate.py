@@ -51,6 +51,8 @@ ELSEWHERE_CLASS_RE = re.compile(
     r"read-next|up-next|carousel|rail",
     re.IGNORECASE,
 )
+# the site's own header, whose <time> is today's date (the masthead clock), not the story's
+SITE_HEADER_RE = re.compile(r"masthead|site-header|site_header|topbar|top-bar", re.IGNORECASE)
 # microdata scopes a page's own dates live in; a <time> in any other (an Event's start, an
 # Offer's validity) dates that thing, not the page
 PAGE_ITEMTYPE_RE = re.compile(r"article|posting|webpage|report", re.IGNORECASE)
@@ -97,10 +99,10 @@ def _safe_date(year: str, month: str, day: str) -> date | None:
 
 
 def _is_elsewhere(node: lxml.html.HtmlElement) -> bool:
-    """The element sits in a list, link, sidebar or teaser, or in the microdata of
-    something other than the page (an event): its date is not the page's."""
+    """The element sits in a list, link, sidebar or teaser, in the site's masthead, or in
+    the microdata of something other than the page (an event): its date is not the page's."""
     for ancestor in node.iterancestors():
-        if ancestor.tag in ELSEWHERE_TAGS:
+        if ancestor.tag in ELSEWHERE_TAGS or _is_site_header(ancestor):
             return True
         itemtype = ancestor.get("itemtype")
         if itemtype and not PAGE_ITEMTYPE_RE.search(itemtype):
@@ -109,6 +111,15 @@ def _is_elsewhere(node: lxml.html.HtmlElement) -> bool:
         if ELSEWHERE_CLASS_RE.search(marks):
             return True
     return False
+
+
+def _is_site_header(node: lxml.html.HtmlElement) -> bool:
+    """The page's masthead: marked as such, or a <header> that holds the site navigation
+    (an article's own <header> holds a headline and a byline, not a <nav>)."""
+    marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+    if SITE_HEADER_RE.search(marks):
+        return True
+    return node.tag == "header" and next(node.iter("nav"), None) is not None
 
 
 def visible_published(doc: lxml.html.HtmlElement) -> datetime | None:
