@@ -3,7 +3,9 @@
 trafilatura finds the main text. Metadata comes from what the publisher states about the
 page, most precise first: JSON-LD (schema.org NewsArticle and friends), then Open Graph and
 article meta tags, then trafilatura's heuristics (htmldate), then the date the feed or
-sitemap gave the URL. A date in the future of the fetch is discarded (clock-skewed CMSs and
+sitemap gave the URL; for the publication date, the stated dates (JSON-LD, meta tags, the
+byline's <time>, the URL's day) vote and the day most agree on wins (:mod:`wirehouse.pubdate`).
+A date in the future of the fetch is discarded (clock-skewed CMSs and
 "scheduled" stamps). The canonical link is only trusted when it stays on the page's own
 site, so a hostile page cannot claim another outlet's article id.
 
