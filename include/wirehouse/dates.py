@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from datetime import time as dt_time
+
+# "2024-02-06 17:55:00 UTC": CMSs spell out the zone where ISO 8601 wants an offset
+UTC_SUFFIX_RE = re.compile(r"\s*(?:Z|UTC|GMT)$", re.IGNORECASE)
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
@@ -12,7 +16,7 @@ def parse_timestamp(value: str | None) -> datetime | None:
     naive times taken as UTC); None when it is not one."""
     if not value:
         return None
-    text = value.strip().replace("Z", "+00:00")
+    text = UTC_SUFFIX_RE.sub("+00:00", value.strip())
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

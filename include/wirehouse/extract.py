@@ -3,7 +3,9 @@
 trafilatura finds the main text. Metadata comes from what the publisher states about the
 page, most precise first: JSON-LD (schema.org NewsArticle and friends), then Open Graph and
 article meta tags, then trafilatura's heuristics (htmldate), then the date the feed or
-sitemap gave the URL. A date in the future of the fetch is discarded (clock-skewed CMSs and
+sitemap gave the URL; for the publication date, the stated dates (JSON-LD, meta tags, the
+byline's <time>, the URL's day) vote and the day most agree on wins (:mod:`wirehouse.pubdate`).
+A date in the future of the fetch is discarded (clock-skewed CMSs and
 "scheduled" stamps). The canonical link is only trusted when it stays on the page's own
 site, so a hostile page cannot claim another outlet's article id.
 
@@ -44,6 +46,7 @@ from wirehouse.normalise import (
     split_dateline,
     word_count,
 )
+from wirehouse.pubdate import agreed_date, date_search_bounds, stated_dates
 from wirehouse.urls import canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
@@ -704,6 +707,7 @@ def extract_article(
         with_metadata=True,
         include_comments=False,
         include_tables=False,
+        date_extraction_params=date_search_bounds(canonical),
     )
     text = getattr(extracted, "text", None) or ""
     stated = [
@@ -723,11 +727,7 @@ def extract_article(
         or None
     )
     published = first_date(
-        parse_timestamp(
-            ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None
-        ),
-        parse_timestamp(meta.get("article:published_time")),
-        parse_timestamp(meta.get("og:published_time") or meta.get("pubdate")),
+        agreed_date(stated_dates(doc, meta, ld, canonical), not_after=fetched_at),
         parse_timestamp(getattr(extracted, "date", None)),
         listed_at,
         not_after=fetched_at,
