@@ -107,6 +107,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("minhash", pa.list_(pa.int64())),
             ("shingle_count", pa.int32()),
             ("content_hash", pa.string()),
+            ("language", pa.string()),
         ]
     ),
     "article_stories": pa.schema(

@@ -65,6 +65,7 @@ class NewArticle:
     observed_at: datetime
     content_hash: str | None = None
     names: list[str] = field(default_factory=list)
+    language: str | None = None
 
 
 @dataclass
@@ -81,6 +82,7 @@ class KnownArticle:
     duplicate_of: str | None = None
     content_hash: str | None = None
     names: list[str] = field(default_factory=list)
+    language: str | None = None
 
 
 @dataclass
@@ -214,6 +216,7 @@ class _Cluster:
     size: int
     names: Counter[str] = field(default_factory=Counter)  # members naming each name
     core: Counter[str] = field(default_factory=Counter)  # members with it in their top names
+    language: str | None = None  # None: unknown, matches any
 
 
 def _key_terms(vector: Mapping[str, float], df: Mapping[str, int], n: int) -> list[str]:
@@ -260,6 +263,19 @@ def _within_window(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
     return a.first - window <= b.last and b.first - window <= a.last
 
 
+def _known_language(languages: Iterable[str | None]) -> str | None:
+    return next((lang for lang in languages if lang and lang != "und"), None)
+
+
+def _compatible(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
+    """Whether two clusters may be one story at all, however similar their words: same
+    language (term vectors do not compare across languages; unknown matches any), close
+    in time, and not each built around a name the other lacks."""
+    if a.language and b.language and a.language != b.language:
+        return False
+    return _within_window(a, b, window) and not names_conflict(a, b)
+
+
 def cluster_night(
     new: Sequence[NewArticle],
     new_vectors: Mapping[str, Mapping[str, float]],
@@ -293,13 +309,22 @@ def cluster_night(
             max(times),
             len(members),
             *_name_counts(m.names for m in members),
+            language=_known_language(m.language for m in members),
         )
         for m in members:
             node_of[m.article_id] = cid
     for a in sorted(new, key=lambda a: a.article_id):
         cid = len(clusters)
         t = article_time(a.published_at, a.observed_at)
-        clusters[cid] = _Cluster([a.article_id], None, t, t, 1, *_name_counts([a.names]))
+        clusters[cid] = _Cluster(
+            [a.article_id],
+            None,
+            t,
+            t,
+            1,
+            *_name_counts([a.names]),
+            language=_known_language([a.language]),
+        )
         node_of[a.article_id] = cid
 
     vectors: dict[str, Mapping[str, float]] = {}
@@ -336,7 +361,7 @@ def cluster_night(
         avg = total / (a.size * b.size)
         if abs(avg + neg) > 1e-12 or avg < threshold:
             continue
-        if not _within_window(a, b, window) or names_conflict(a, b):
+        if not _compatible(a, b, window):
             continue
         merged = _Cluster(
             a.members + b.members,
@@ -346,6 +371,7 @@ def cluster_night(
             a.size + b.size,
             a.names + b.names,
             a.core + b.core,
+            language=a.language or b.language,
         )
         if a.story_id and b.story_id:
             dropped = b.story_id if merged.story_id == a.story_id else a.story_id

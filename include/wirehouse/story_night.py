@@ -38,7 +38,15 @@ def _tonight(settings: Settings, run_date: str) -> list[dict[str, Any]]:
     path = land.partition_dir(settings.landing_dir, "articles", run_date) / "articles.parquet"
     if not path.exists():
         return []
-    columns = ["article_id", "source_id", "title", "body", "published_at", "content_hash"]
+    columns = [
+        "article_id",
+        "source_id",
+        "title",
+        "body",
+        "published_at",
+        "content_hash",
+        "language",
+    ]
     return pq.read_table(path, columns=columns).to_pylist()
 
 
@@ -79,7 +87,7 @@ def _history(
     rows = con.execute(
         """
         select s.article_id, s.source_id, s.story_time, s.terms, s.term_counts, s.names,
-               s.minhash, s.shingle_count, s.content_hash, a.story_id,
+               s.minhash, s.shingle_count, s.content_hash, s.language, a.story_id,
                a.duplicate_of_article_id
         from landing.article_signatures as s
         join landing.article_stories as a
@@ -90,7 +98,7 @@ def _history(
         [run_date, lo - timedelta(days=HISTORY_DAYS), hi + timedelta(days=HISTORY_DAYS)],
     ).fetchall()
     known, counts = [], {}
-    for aid, src, t, terms, tcounts, names, sig, shingles, chash, story, dup in rows:
+    for aid, src, t, terms, tcounts, names, sig, shingles, chash, lang, story, dup in rows:
         known.append(
             stories.KnownArticle(
                 article_id=aid,
@@ -103,6 +111,7 @@ def _history(
                 duplicate_of=dup,
                 content_hash=chash,
                 names=list(names or []),
+                language=lang,
             )
         )
         counts[aid] = dict(zip(terms or [], tcounts or [], strict=True))
@@ -164,6 +173,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
                 observed_at=night,
                 content_hash=a["content_hash"],
                 names=textvec.salient_names(a["title"], a["body"] or ""),
+                language=a["language"],
             )
             for a in articles
             if a["article_id"] not in assigned
@@ -246,6 +256,7 @@ def _rows(
                 "minhash": [int(v) for v in f.signature],
                 "shingle_count": f.shingle_count,
                 "content_hash": a.content_hash,
+                "language": a.language,
             }
         )
     for s in result.assignments:

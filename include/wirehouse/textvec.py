@@ -37,7 +37,17 @@ _STOPWORDS_TEXT = """
     around told tell reported report reports news monday tuesday wednesday thursday friday
     saturday sunday today yesterday tomorrow am pm et gmt utc just way part another us via
 """
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# the commonest function words of other Latin-script languages wirehouse sees, so a French
+# or Spanish article is not similar to another merely by sharing "les" and "des"
+_OTHER_STOPWORDS_TEXT = """
+    le la les un une des du de et en au aux ce ces cette est sont pour par sur dans avec qui
+    que quoi ne pas plus ou il elle ils elles nous vous leur leurs son sa ses été être avait
+    el los las del al y o un una unos unas es son por para con sin sobre entre como pero más
+    su sus lo se ha han fue der die das und ist im ein eine einer eines dem den zu mit von
+    auf für nicht sich auch als bei nach aus wie wird werden il lo gli della delle dei di da
+    che non per con una sono nel nella os as um uma dos das no na em com não mais foi
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split()) | frozenset(_OTHER_STOPWORDS_TEXT.split())
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[.'’&-][^\W_]+)*", re.UNICODE)
 _SENTENCE_END_RE = re.compile(r"[.!?:;\"“”]\s*$")
