@@ -144,8 +144,26 @@ ARTICLES = [
 ]
 # fmt: on
 
+
+def _article_id(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+# the story stage's rows: A2 copies B1 (one story, B1 the origin); A1's story was merged
+# twice (st_v into st_x on D1, st_x into st_y on D2); B2 was never assigned (fallback id).
+# fmt: off
+ARTICLE_STORIES = [
+    (D1, _article_id(A1_URL), "st_x", None, None, None, None, 1.0),
+    (D1, _article_id(A2_URL), "st_b1", _article_id(B1_URL), 0.97,
+     _article_id(B1_URL), 0.97, None),
+    (D1, _article_id(B1_URL), "st_b1", None, None, None, None, 1.0),
+]
+# fmt: on
+STORY_MERGES = [(D1, "st_v", "st_x", 0.5), (D2, "st_x", "st_y", 0.4)]
+
 MART_TABLES = {
     "fct_articles",
+    "fct_story_merges",
     "fct_fetches",
     "dim_sources",
     "dim_stories",
@@ -158,10 +176,6 @@ BOILERPLATE = [
     (D1, "alpha", "k2", "Share this story", 3, 0.5, D1, D1),
     (D2, "alpha", "k1", "Sign up for our newsletter", 4, 0.4, D1, D2),
 ]
-
-
-def _article_id(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def _dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -207,6 +221,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.executemany(
             f"insert into landing.source_boilerplate values ({', '.join('?' * 8)})", BOILERPLATE
         )
+        con.executemany(
+            f"insert into landing.article_stories values ({', '.join('?' * 8)})",
+            ARTICLE_STORIES,
+        )
+        con.executemany(
+            f"insert into landing.story_merges values ({', '.join('?' * 4)})", STORY_MERGES
+        )
     _assert_ok(_dbt_build(home))
     return home
 
@@ -245,7 +266,7 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 3), ("staging", 4)]
+    assert views == [("intermediate", 4), ("staging", 6)]
 
 
 def test_mart_column_types(con) -> None:
@@ -258,6 +279,9 @@ def test_mart_column_types(con) -> None:
         ("name", "VARCHAR"),
         ("domain", "VARCHAR"),
         ("article_count", "BIGINT"),
+        ("original_article_count", "BIGINT"),
+        ("derivative_article_count", "BIGINT"),
+        ("originality_ratio", "DOUBLE"),
         ("first_seen_at", "TIMESTAMP WITH TIME ZONE"),
         ("last_seen_at", "TIMESTAMP WITH TIME ZONE"),
         ("fetch_count", "BIGINT"),
@@ -291,7 +315,7 @@ def test_fct_articles_one_row_per_article(con) -> None:
     assert authors == ["Jane Doe"]
 
 
-def test_same_hash_articles_share_a_story(con) -> None:
+def test_copies_share_a_story_with_the_original_as_origin(con) -> None:
     story_ids = {
         r[0]
         for r in con.execute(
@@ -301,7 +325,7 @@ def test_same_hash_articles_share_a_story(con) -> None:
     }
     assert len(story_ids) == 1
     (story_id,) = story_ids
-    assert story_id == hashlib.md5(f"story:{SHARED_HASH}".encode()).hexdigest()[:16]
+    assert story_id == "st_b1"
     row = con.execute(
         "select article_count, source_count, headline, origin_article_id, origin_source_id, "
         "languages, first_published_at::varchar, last_published_at::varchar "
@@ -319,6 +343,35 @@ def test_same_hash_articles_share_a_story(con) -> None:
         f"{D1} 04:00:00+00",
     )
     assert con.execute("select count(*) from marts.dim_stories").fetchone()[0] == 3
+    copy = con.execute(
+        "select duplicate_of_article_id, derived_from_article_id, is_story_origin "
+        "from marts.fct_articles where article_id = ?",
+        [_article_id(A2_URL)],
+    ).fetchone()
+    assert copy == (_article_id(B1_URL), _article_id(B1_URL), False)
+
+
+def test_merged_stories_live_on_under_the_final_id(con) -> None:
+    assert con.execute(
+        "select story_id from marts.fct_articles where article_id = ?", [_article_id(A1_URL)]
+    ).fetchone() == ("st_y",)
+    assert con.execute(
+        "select merged_story_id, into_story_id, final_story_id, merged_on::varchar "
+        "from marts.fct_story_merges order by 1"
+    ).fetchall() == [("st_v", "st_x", "st_y", D1), ("st_x", "st_y", "st_y", D2)]
+    # an article the story stage never saw is a story of its own, with the stage's id
+    expected = "st_" + hashlib.sha256(f"story:{_article_id(B2_URL)}".encode()).hexdigest()[:16]
+    assert con.execute(
+        "select story_id from marts.fct_articles where article_id = ?", [_article_id(B2_URL)]
+    ).fetchone() == (expected,)
+
+
+def test_source_originality(con) -> None:
+    rows = con.execute(
+        "select source_id, original_article_count, derivative_article_count, "
+        "originality_ratio from marts.dim_sources where article_count > 0 order by 1"
+    ).fetchall()
+    assert rows == [("alpha", 1, 1, 0.5), ("beta", 2, 0, 1.0)]
 
 
 def test_dim_sources(con) -> None:
