@@ -36,16 +36,20 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
     dag = dagbag.dags["news_daily"]
     dag.check_cycle()  # raises on a cycle
     ids = set(dag.task_ids)
-    assert {"list_sources", "discover", "collect", "land", "load", "publish"} <= ids
+    assert {"list_sources", "discover", "collect", "land", "load", "stories", "publish"} <= ids
     dbt_tasks = {t for t in ids if t.startswith("dbt.")}
-    for model in ("fct_articles", "dim_sources", "dim_stories", "fct_fetches"):
+    for model in ("fct_articles", "dim_sources", "dim_stories", "fct_fetches", "fct_story_merges"):
         assert f"dbt.{model}_model_build" in dbt_tasks, model
-    # DuckDB has one writer: the loader, every dbt task and publish share a one-slot pool.
-    writers = [dag.get_task(t) for t in ids if t.startswith("dbt.") or t in ("load", "publish")]
+    # DuckDB has one writer: the loader, the story stage, every dbt task and publish share a
+    # one-slot pool.
+    writers = [
+        dag.get_task(t) for t in ids if t.startswith("dbt.") or t in ("load", "stories", "publish")
+    ]
     assert {w.pool for w in writers} == {"duckdb_writer"}
-    # dbt runs after the load, publish after dbt
+    # the story stage runs after the load, dbt after the story stage, publish after dbt
+    assert dag.get_task("stories").upstream_task_ids == {"load"}
     upstream_of_stg = dag.get_task("dbt.stg_landing__articles_model_build").upstream_task_ids
-    assert "load" in upstream_of_stg
+    assert "stories" in upstream_of_stg
     assert any(u.startswith("dbt.") for u in dag.get_task("publish").upstream_task_ids)
 
 
