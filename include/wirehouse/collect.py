@@ -10,7 +10,6 @@ later from the archive (:func:`extract_result` is the one code path for both).
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wirehouse import jsonl
+from wirehouse.config import worker_processes
 from wirehouse.dates import parse_timestamp
 from wirehouse.discover import Candidate
 from wirehouse.extract import ExtractionEmpty, extract_article, extract_record
@@ -227,8 +227,7 @@ class _InlineExecutor(Executor):
 
 def extract_processes() -> int:
     """Worker processes for extraction: `WIREHOUSE_EXTRACT_PROCESSES`, default all cores."""
-    value = os.environ.get("WIREHOUSE_EXTRACT_PROCESSES", "")
-    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+    return worker_processes()
 
 
 def _extractor(pages: int) -> Executor:

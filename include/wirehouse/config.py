@@ -65,3 +65,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     sources = Path(env.get("WIREHOUSE_SOURCES") or DEFAULT_SOURCES).expanduser().resolve()
     user_agent = env.get("WIREHOUSE_USER_AGENT") or DEFAULT_USER_AGENT
     return Settings(home=home, sources_file=sources, user_agent=user_agent)
+
+
+def worker_processes() -> int:
+    """CPU worker processes for the heavy stages (extraction, story features):
+    `WIREHOUSE_EXTRACT_PROCESSES`, default all cores."""
+    value = os.environ.get("WIREHOUSE_EXTRACT_PROCESSES", "")
+    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from scipy import sparse
 
 from wirehouse import dedup, derive, textvec
 
@@ -234,29 +235,109 @@ def candidate_edges(
 
     Terms in more than :data:`MAX_POSTING` vectors' key terms are not used to find pairs
     (a word that common cannot mark one event); their weight still counts in the cosine."""
-    postings: dict[str, list[str]] = defaultdict(list)
-    for article_id, vector in vectors.items():
-        for term in _key_terms(vector, df, n):
-            postings[term].append(article_id)
-    new_set = set(new_ids)
-    edges: dict[tuple[str, str], float] = {}
-    for article_id in sorted(new_set):
-        vector = vectors[article_id]
-        seen: set[str] = set()
-        for term in _key_terms(vector, df, n):
+    postings: dict[str, list[int]] = defaultdict(list)
+    ids = sorted(vectors)
+    index = {article_id: i for i, article_id in enumerate(ids)}
+    keys = [_key_terms(vectors[article_id], df, n) for article_id in ids]
+    for i, terms in enumerate(keys):
+        for term in terms:
+            postings[term].append(i)
+    new_rows = sorted(index[a] for a in set(new_ids))
+    is_new = np.zeros(len(ids), dtype=bool)
+    is_new[new_rows] = True
+    left: list[int] = []
+    right: list[int] = []
+    for i in new_rows:
+        seen: set[int] = set()
+        for term in keys[i]:
             posting = postings[term]
-            if len(posting) > MAX_POSTING:
-                continue
-            seen.update(posting)
-        seen.discard(article_id)
-        for other in seen:
-            pair = (article_id, other) if article_id < other else (other, article_id)
-            if pair in edges or (other in new_set and other < article_id and pair in edges):
-                continue
-            sim = textvec.dot(vector, vectors[other])
-            if sim >= MIN_EDGE:
-                edges[pair] = sim
+            if len(posting) <= MAX_POSTING:
+                seen.update(posting)
+        # each pair once: from its new member with the smaller row
+        for j in seen:
+            if j != i and (not is_new[j] or i < j):
+                left.append(i)
+                right.append(j)
+    if not left:
+        return {}
+    matrix = _matrix(ids, vectors)
+    a, b = np.asarray(left), np.asarray(right)
+    sims = np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1)).ravel()
+    edges: dict[tuple[str, str], float] = {}
+    for i, j, sim in zip(a.tolist(), b.tolist(), sims.tolist(), strict=True):
+        if sim >= MIN_EDGE:
+            x, y = ids[i], ids[j]
+            edges[(x, y) if x < y else (y, x)] = sim
     return edges
+
+
+def _matrix(ids: Sequence[str], vectors: Mapping[str, Mapping[str, float]]) -> sparse.csr_matrix:
+    """The vectors as rows of a sparse matrix, so similarities of many pairs are computed
+    at once in C instead of pair by pair in Python."""
+    vocabulary: dict[str, int] = {}
+    indptr, columns, values = [0], [], []
+    for article_id in ids:
+        for term, weight in vectors[article_id].items():
+            columns.append(vocabulary.setdefault(term, len(vocabulary)))
+            values.append(weight)
+        indptr.append(len(columns))
+    return sparse.csr_matrix(
+        (np.asarray(values, dtype=np.float64), np.asarray(columns), np.asarray(indptr)),
+        shape=(len(ids), max(1, len(vocabulary))),
+    )
+
+
+class _LazyVectors(dict):
+    """Earlier articles' vectors, built from their kept term counts only when asked for:
+    most of a large history is never a neighbour of tonight's articles."""
+
+    def __init__(
+        self, counts: Mapping[str, Mapping[str, float]], df: Mapping[str, int], n: int
+    ) -> None:
+        super().__init__()
+        self.counts, self.df, self.n = counts, df, n
+
+    def __missing__(self, article_id: str) -> dict[str, float]:
+        vector = textvec.tfidf_vector(self.counts[article_id], self.df, self.n)
+        self[article_id] = vector
+        return vector
+
+
+class _Vectors(Mapping[str, Mapping[str, float]]):
+    """New and earlier vectors behind one lookup."""
+
+    def __init__(
+        self, new: Mapping[str, Mapping[str, float]], known: Mapping[str, Mapping[str, float]]
+    ) -> None:
+        self.new, self.known = new, known
+
+    def __getitem__(self, article_id: str) -> Mapping[str, float]:
+        vector = self.new.get(article_id)
+        return vector if vector is not None else self.known[article_id]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.new)
+
+    def __len__(self) -> int:
+        return len(self.new)
+
+
+def reachable_known(
+    new_vectors: Mapping[str, Mapping[str, float]],
+    known: Sequence[KnownArticle],
+    known_counts: Mapping[str, Mapping[str, float]],
+    df: Mapping[str, int],
+    n: int,
+) -> set[str]:
+    """Earlier articles that keep one of tonight's key terms among their terms: the only
+    ones that can share a key term with a new article, so the only ones whose vectors the
+    candidate search needs."""
+    wanted = {t for v in new_vectors.values() for t in _key_terms(v, df, n)}
+    return {
+        k.article_id
+        for k in known
+        if k.duplicate_of is None and not wanted.isdisjoint(known_counts[k.article_id])
+    }
 
 
 def _within_window(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
@@ -285,8 +366,13 @@ def cluster_night(
     n: int,
     threshold: float = STORY_THRESHOLD,
     window_days: int = WINDOW_DAYS,
+    reachable: set[str] | None = None,
 ) -> tuple[dict[str, str], list[StoryMerge], dict[str, float]]:
     """Assign tonight's (non-copy) articles to stories.
+
+    `reachable`, when given, limits the earlier articles that can be neighbours of new
+    ones (see :func:`reachable_known`); other earlier articles still count in their
+    stories' group averages.
 
     Returns the story of each new article, the merges of earlier stories, and each new
     article's average similarity to the rest of its story (None-free: 0 for a story of
@@ -327,10 +413,13 @@ def cluster_night(
         )
         node_of[a.article_id] = cid
 
-    vectors: dict[str, Mapping[str, float]] = {}
-    vectors.update({k: v for k, v in known_vectors.items() if k in node_of})
-    vectors.update(new_vectors)
-    edges = candidate_edges(vectors, [a.article_id for a in new], df, n)
+    vectors = _Vectors(new_vectors, known_vectors)
+    pool = [a.article_id for a in new] + [
+        k.article_id
+        for k in known
+        if k.duplicate_of is None and (reachable is None or k.article_id in reachable)
+    ]
+    edges = candidate_edges({i: vectors[i] for i in pool}, [a.article_id for a in new], df, n)
 
     # sums of similarities between clusters
     links: dict[int, dict[int, float]] = defaultdict(dict)
@@ -395,24 +484,32 @@ def cluster_night(
             if nav >= threshold:
                 heapq.heappush(heap, (-nav, min(cid, nbr), max(cid, nbr)))
 
-    new_ids = {a.article_id for a in new}
+    times = {a.article_id: article_time(a.published_at, a.observed_at) for a in new}
     result: dict[str, str] = {}
     similarity: dict[str, float] = {}
     for c in clusters.values():
-        fresh = [m for m in c.members if m in new_ids]
+        fresh = [m for m in c.members if m in times]
         if not fresh:
             continue
-        story_id = c.story_id or story_id_for(_founder(c, new))
+        story_id = c.story_id or story_id_for(min(fresh, key=lambda m: (times[m], m)))
+        total = _vector_sum(vectors[m] for m in c.members) if c.size > 1 else {}
         for m in fresh:
             result[m] = story_id
-            if c.size > 1:
-                others = [o for o in c.members if o != m]
-                similarity[m] = round(
-                    sum(textvec.dot(vectors[m], vectors[o]) for o in others) / len(others), 6
-                )
-            else:
-                similarity[m] = 1.0
+            # mean cosine to the other members: (v . sum - v . v) / (size - 1), v unit length
+            similarity[m] = (
+                round((textvec.dot(vectors[m], total) - 1.0) / (c.size - 1), 6)
+                if c.size > 1
+                else 1.0
+            )
     return result, merges, similarity
+
+
+def _vector_sum(vectors: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = defaultdict(float)
+    for vector in vectors:
+        for term, weight in vector.items():
+            total[term] += weight
+    return total
 
 
 def _name_counts(name_lists: Iterable[Sequence[str]]) -> tuple[Counter[str], Counter[str]]:
@@ -446,11 +543,6 @@ def _older_story(a: _Cluster, b: _Cluster) -> str | None:
     return a.story_id or b.story_id
 
 
-def _founder(c: _Cluster, new: Sequence[NewArticle]) -> str:
-    times = {a.article_id: article_time(a.published_at, a.observed_at) for a in new}
-    return min(c.members, key=lambda m: (times[m], m))
-
-
 def _link_earlier_stories(
     clusters: Mapping[int, _Cluster],
     links: dict[int, dict[int, float]],
@@ -468,11 +560,7 @@ def _link_earlier_stories(
 
     def vector_sum(cid: int) -> dict[str, float]:
         if cid not in sums:
-            total: dict[str, float] = defaultdict(float)
-            for m in clusters[cid].members:
-                for t, w in vectors[m].items():
-                    total[t] += w
-            sums[cid] = total
+            sums[cid] = _vector_sum(vectors[m] for m in clusters[cid].members)
         return sums[cid]
 
     for cx, cy in touched:
@@ -562,15 +650,16 @@ def assign_night(
         )
         for a in originals
     }
-    known_vectors = {
-        k.article_id: textvec.tfidf_vector(
-            known_counts[k.article_id], document_frequency, documents
-        )
-        for k in known
-        if k.duplicate_of is None
-    }
+    known_vectors = _LazyVectors(known_counts, document_frequency, documents)
     story_of, merges, similarity = cluster_night(
-        originals, new_vectors, known, known_vectors, document_frequency, documents, threshold
+        originals,
+        new_vectors,
+        known,
+        known_vectors,
+        document_frequency,
+        documents,
+        threshold,
+        reachable=reachable_known(new_vectors, known, known_counts, document_frequency, documents),
     )
     known_story = {k.article_id: k.story_id for k in known}
     assignments = []

@@ -13,7 +13,9 @@ is landed; a later version of it keeps that story.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -22,10 +24,11 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from wirehouse import land, load, stories, textvec
-from wirehouse.config import Settings
+from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
 HISTORY_DAYS = stories.WINDOW_DAYS
+MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
 
 
 def observed_at(run_date: str) -> datetime:
@@ -178,7 +181,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             for a in articles
             if a["article_id"] not in assigned
         ]
-        features = {a.article_id: stories.features_of(a) for a in new}
+        features = _features(new)
         tonight_df: Counter[str] = Counter()
         for f in features.values():
             tonight_df.update(f.term_counts.keys())
@@ -194,6 +197,18 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             settings.landing_dir, table, run_date, land.to_table(table, rows[table])
         )
     return load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
+
+
+def _features(new: list[stories.NewArticle]) -> dict[str, stories.Features]:
+    """Term counts and MinHash signatures of tonight's articles, on all cores when the
+    night is big enough to pay for starting the workers."""
+    processes = min(worker_processes(), max(1, len(new) // MIN_ARTICLES_PER_PROCESS))
+    if processes <= 1:
+        return {a.article_id: stories.features_of(a) for a in new}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        computed = pool.map(stories.features_of, new, chunksize=256)
+        return {a.article_id: f for a, f in zip(new, computed, strict=True)}
 
 
 def _derivations(
