@@ -182,6 +182,7 @@ def _known(
         signature=dedup.minhash(dedup.shingle_hashes(aid)),
         shingle_count=1,
         names=names,
+        published=T0,
     )
 
 

@@ -101,6 +101,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("article_id", pa.string()),
             ("source_id", pa.string()),
             ("story_time", TS),
+            ("published_at", TS),
             ("terms", pa.list_(pa.string())),
             ("term_counts", pa.list_(pa.float64())),
             ("names", pa.list_(pa.string())),

@@ -84,6 +84,7 @@ class KnownArticle:
     content_hash: str | None = None
     names: list[str] = field(default_factory=list)
     language: str | None = None
+    published: datetime | None = None  # the stated publication time, when there is one
 
 
 @dataclass
@@ -218,6 +219,7 @@ class _Cluster:
     names: Counter[str] = field(default_factory=Counter)  # members naming each name
     core: Counter[str] = field(default_factory=Counter)  # members with it in their top names
     language: str | None = None  # None: unknown, matches any
+    published: tuple[datetime, datetime] | None = None  # range of stated publication times
 
 
 def _key_terms(vector: Mapping[str, float], df: Mapping[str, int], n: int) -> list[str]:
@@ -340,8 +342,19 @@ def reachable_known(
     }
 
 
+def _span(times: Iterable[datetime | None]) -> tuple[datetime, datetime] | None:
+    known = [t for t in times if t is not None]
+    return (min(known), max(known)) if known else None
+
+
 def _within_window(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
-    return a.first - window <= b.last and b.first - window <= a.last
+    """Stated publication times within the window of each other. A group without any
+    (a dump without dates) is not placed in time: the night it was collected says
+    nothing about when its event happened."""
+    if a.published is None or b.published is None:
+        return True
+    (a_first, a_last), (b_first, b_last) = a.published, b.published
+    return a_first - window <= b_last and b_first - window <= a_last
 
 
 def _known_language(languages: Iterable[str | None]) -> str | None:
@@ -396,6 +409,7 @@ def cluster_night(
             len(members),
             *_name_counts(m.names for m in members),
             language=_known_language(m.language for m in members),
+            published=_span(m.published for m in members),
         )
         for m in members:
             node_of[m.article_id] = cid
@@ -410,6 +424,7 @@ def cluster_night(
             1,
             *_name_counts([a.names]),
             language=_known_language([a.language]),
+            published=_span([a.published_at]),
         )
         node_of[a.article_id] = cid
 
@@ -461,6 +476,9 @@ def cluster_night(
             a.names + b.names,
             a.core + b.core,
             language=a.language or b.language,
+            published=_span(
+                [*(a.published or ()), *(b.published or ())],
+            ),
         )
         if a.story_id and b.story_id:
             dropped = b.story_id if merged.story_id == a.story_id else a.story_id

@@ -89,7 +89,8 @@ def _history(
     )
     rows = con.execute(
         """
-        select s.article_id, s.source_id, s.story_time, s.terms, s.term_counts, s.names,
+        select s.article_id, s.source_id, s.story_time, s.published_at, s.terms,
+               s.term_counts, s.names,
                s.minhash, s.shingle_count, s.content_hash, s.language, a.story_id,
                a.duplicate_of_article_id
         from landing.article_signatures as s
@@ -101,7 +102,21 @@ def _history(
         [run_date, lo - timedelta(days=HISTORY_DAYS), hi + timedelta(days=HISTORY_DAYS)],
     ).fetchall()
     known, counts = [], {}
-    for aid, src, t, terms, tcounts, names, sig, shingles, chash, lang, story, dup in rows:
+    for (
+        aid,
+        src,
+        t,
+        published,
+        terms,
+        tcounts,
+        names,
+        sig,
+        shingles,
+        chash,
+        lang,
+        story,
+        dup,
+    ) in rows:
         known.append(
             stories.KnownArticle(
                 article_id=aid,
@@ -115,6 +130,7 @@ def _history(
                 content_hash=chash,
                 names=list(names or []),
                 language=lang,
+                published=published.astimezone(UTC) if published else None,
             )
         )
         counts[aid] = dict(zip(terms or [], tcounts or [], strict=True))
@@ -265,6 +281,7 @@ def _rows(
                 "article_id": a.article_id,
                 "source_id": a.source_id,
                 "story_time": stories.article_time(a.published_at, a.observed_at),
+                "published_at": a.published_at,
                 "terms": terms,
                 "term_counts": [float(f.term_counts[t]) for t in terms],
                 "names": a.names,
