@@ -16,6 +16,7 @@ import pyarrow as pa
 from wirehouse.land import COLLECTOR_TABLES, SCHEMAS, partition_dir
 
 SCHEMA = "landing"
+MEMORY_LIMIT = "1GB"
 ARROW_TO_DUCKDB = {
     pa.string(): "varchar",
     pa.date32(): "date",
@@ -40,6 +41,9 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     con.execute("set TimeZone = 'UTC'")
+    # the nightly tasks share a small machine with Airflow: DuckDB's default (80% of RAM)
+    # would let one load hold gigabytes of cache
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     return con
 
 

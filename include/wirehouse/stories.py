@@ -49,7 +49,8 @@ ABSENT_SHARE = 0.1
 CONFLICT_MIN_SIZE = 2
 WINDOW_DAYS = 7
 KEY_TERMS = 12
-MAX_POSTING = 400
+MAX_POSTING = 100
+PAIR_CHUNK = 50_000
 MIN_EDGE = 0.05
 MAX_DERIVATION_SOURCES = 25
 
@@ -247,6 +248,8 @@ def candidate_edges(
     new_rows = sorted(index[a] for a in set(new_ids))
     is_new = np.zeros(len(ids), dtype=bool)
     is_new[new_rows] = True
+    matrix = _matrix(ids, vectors)
+    edges: dict[tuple[str, str], float] = {}
     left: list[int] = []
     right: list[int] = []
     for i in new_rows:
@@ -260,17 +263,30 @@ def candidate_edges(
             if j != i and (not is_new[j] or i < j):
                 left.append(i)
                 right.append(j)
+        if len(left) >= PAIR_CHUNK:
+            _score_pairs(matrix, ids, left, right, edges)
+            left, right = [], []
+    _score_pairs(matrix, ids, left, right, edges)
+    return edges
+
+
+def _score_pairs(
+    matrix: sparse.csr_matrix,
+    ids: Sequence[str],
+    left: list[int],
+    right: list[int],
+    edges: dict[tuple[str, str], float],
+) -> None:
+    """Cosine similarities of a chunk of candidate pairs, keeping those worth an edge;
+    chunked so memory stays bounded however many candidates a night has."""
     if not left:
-        return {}
-    matrix = _matrix(ids, vectors)
+        return
     a, b = np.asarray(left), np.asarray(right)
     sims = np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1)).ravel()
-    edges: dict[tuple[str, str], float] = {}
-    for i, j, sim in zip(a.tolist(), b.tolist(), sims.tolist(), strict=True):
-        if sim >= MIN_EDGE:
-            x, y = ids[i], ids[j]
-            edges[(x, y) if x < y else (y, x)] = sim
-    return edges
+    keep = np.nonzero(sims >= MIN_EDGE)[0]
+    for i, j, sim in zip(a[keep].tolist(), b[keep].tolist(), sims[keep].tolist(), strict=True):
+        x, y = ids[i], ids[j]
+        edges[(x, y) if x < y else (y, x)] = sim
 
 
 def _matrix(ids: Sequence[str], vectors: Mapping[str, Mapping[str, float]]) -> sparse.csr_matrix:
