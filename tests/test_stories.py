@@ -178,7 +178,6 @@ def _known(
         story_id=story,
         source_id="s",
         time=T0,
-        terms={},
         signature=dedup.minhash(dedup.shingle_hashes(aid)),
         shingle_count=1,
         names=names,
@@ -194,9 +193,7 @@ def test_a_new_article_bridging_two_stories_merges_them_into_the_older() -> None
     k2.time = T0 + timedelta(hours=5)
     bridge = stories.NewArticle("b", "s", None, "", T0, T0, names=["orrin"])
     vb = {"orrin": 0.55, "dam": 0.55, "gate": 0.45, "spillway": 0.44}
-    story_of, merges, _ = stories.cluster_night(
-        [bridge], {"b": vb}, [k1, k2], {"a1": v1, "a2": v2}, {}, 3
-    )
+    story_of, merges, _ = stories.cluster_night([bridge], {"b": vb}, [k1, k2], {"a1": v1, "a2": v2})
     assert story_of["b"] == "st_old"
     assert [(m.merged_story_id, m.into_story_id) for m in merges] == [("st_new", "st_old")]
 
@@ -205,7 +202,7 @@ def test_window_keeps_old_stories_apart() -> None:
     v = {"orrin": 0.7, "dam": 0.7}
     k = _known("a1", "st_old", v, [])
     late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=30), T0, names=[])
-    story_of, _, _ = stories.cluster_night([late], {"b": v}, [k], {"a1": v}, {}, 2)
+    story_of, _, _ = stories.cluster_night([late], {"b": v}, [k], {"a1": v})
     assert story_of["b"] != "st_old"
 
 
@@ -213,7 +210,7 @@ def test_languages_do_not_mix() -> None:
     v = {"valmont": 0.7, "tramway": 0.7}
     fr = stories.NewArticle("fr", "s", None, "", T0, T0, language="fr")
     en = stories.NewArticle("en", "s", None, "", T0, T0, language="en")
-    story_of, _, _ = stories.cluster_night([fr, en], {"fr": v, "en": v}, [], {}, {}, 2)
+    story_of, _, _ = stories.cluster_night([fr, en], {"fr": v, "en": v}, [], {})
     assert story_of["fr"] != story_of["en"]
 
 

@@ -225,13 +225,8 @@ class _InlineExecutor(Executor):
         return future
 
 
-def extract_processes() -> int:
-    """Worker processes for extraction: `WIREHOUSE_EXTRACT_PROCESSES`, default all cores."""
-    return worker_processes()
-
-
 def _extractor(pages: int) -> Executor:
-    processes = min(extract_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
+    processes = min(worker_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
     if processes <= 1:
         return _InlineExecutor()
     # spawn, not fork: the fetch threads may hold locks a forked child would inherit

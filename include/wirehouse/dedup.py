@@ -109,17 +109,21 @@ def containment(j: float, size_a: int, size_b: int) -> float:
     return min(1.0, j * (size_a + size_b) / (1.0 + j) / smaller)
 
 
-def candidate_pairs(keys: Sequence[Iterable[int]]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) sharing at least one band key."""
+def candidate_pairs(keys: Sequence[Iterable[int]], first_new: int = 0) -> set[tuple[int, int]]:
+    """Index pairs (i < j, j >= first_new) sharing at least one band key: articles before
+    `first_new` were compared with each other on their own night, so only pairs with a
+    new member are made (a big history's buckets are never enumerated pair by pair)."""
     buckets: dict[int, list[int]] = defaultdict(list)
     for i, article_keys in enumerate(keys):
         for key in article_keys:
             buckets[key].append(i)
     pairs: set[tuple[int, int]] = set()
     for members in buckets.values():
-        if len(members) > 1:
-            for x in range(len(members)):
-                for y in range(x + 1, len(members)):
+        if len(members) > 1 and members[-1] >= first_new:
+            for y in range(len(members) - 1, 0, -1):
+                if members[y] < first_new:
+                    break
+                for x in range(y):
                     pairs.add((members[x], members[y]))
     return pairs
 

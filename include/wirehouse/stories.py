@@ -78,7 +78,6 @@ class KnownArticle:
     story_id: str
     source_id: str
     time: datetime
-    terms: dict[str, float]
     signature: np.ndarray
     shingle_count: int
     duplicate_of: str | None = None
@@ -92,8 +91,8 @@ class KnownArticle:
 class Features:
     """What is kept per article so later nights can compare with it."""
 
-    terms: dict[str, float]
     term_counts: Counter[str]
+    names: list[str]
     signature: np.ndarray
     shingle_count: int
 
@@ -120,7 +119,7 @@ class StoryMerge:
 class NightResult:
     assignments: list[Assignment]
     merges: list[StoryMerge]
-    features: dict[str, Features] = field(default_factory=dict)
+    vectors: dict[str, dict[str, float]] = field(default_factory=dict)  # tonight's weighting
 
 
 def article_time(published_at: datetime | None, observed_at: datetime) -> datetime:
@@ -130,13 +129,6 @@ def article_time(published_at: datetime | None, observed_at: datetime) -> dateti
 def story_id_for(article_id: str) -> str:
     """A new story's id: derived from its founding article, so a re-run gives the same."""
     return "st_" + hashlib.sha256(f"story:{article_id}".encode()).hexdigest()[:16]
-
-
-def featurize(article: NewArticle) -> tuple[Counter[str], np.ndarray, int]:
-    """Term counts, MinHash signature and shingle count of a new article."""
-    counts = textvec.weighted_terms(article.title, article.body)
-    hashes = dedup.shingle_hashes(article.body)
-    return counts, dedup.minhash(hashes), int(hashes.size)
 
 
 # -- duplicates ------------------------------------------------------------------------
@@ -179,9 +171,7 @@ def find_duplicates(
     keys = [
         dedup.band_keys(sig) if sizes[i] >= dedup.MIN_SHINGLES else [] for i, sig in enumerate(sigs)
     ]
-    for i, j in dedup.candidate_pairs(keys):
-        if j < first_new:
-            continue  # two earlier articles: already decided on their night
+    for i, j in dedup.candidate_pairs(keys, first_new):
         same, score = dedup.is_duplicate(sigs[i], sizes[i], sigs[j], sizes[j])
         if same:
             union(known_root.get(ids[i], ids[i]), ids[j])
@@ -223,16 +213,15 @@ class _Cluster:
     published: tuple[datetime, datetime] | None = None  # range of stated publication times
 
 
-def _key_terms(vector: Mapping[str, float], df: Mapping[str, int], n: int) -> list[str]:
-    """The rarest-weighted terms of a vector: the ones that find its neighbours."""
+def _key_terms(vector: Mapping[str, float]) -> list[str]:
+    """The heaviest terms of a vector (TF-IDF: frequent in it, rare elsewhere): the ones
+    that find its neighbours."""
     return [t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_TERMS]]
 
 
 def candidate_edges(
     vectors: Mapping[str, Mapping[str, float]],
     new_ids: Iterable[str],
-    df: Mapping[str, int],
-    n: int,
 ) -> dict[tuple[str, str], float]:
     """Cosine similarity of every pair (one of them new) sharing a key term.
 
@@ -241,7 +230,7 @@ def candidate_edges(
     postings: dict[str, list[int]] = defaultdict(list)
     ids = sorted(vectors)
     index = {article_id: i for i, article_id in enumerate(ids)}
-    keys = [_key_terms(vectors[article_id], df, n) for article_id in ids]
+    keys = [_key_terms(vectors[article_id]) for article_id in ids]
     for i, terms in enumerate(keys):
         for term in terms:
             postings[term].append(i)
@@ -344,13 +333,11 @@ def reachable_known(
     new_vectors: Mapping[str, Mapping[str, float]],
     known: Sequence[KnownArticle],
     known_counts: Mapping[str, Mapping[str, float]],
-    df: Mapping[str, int],
-    n: int,
 ) -> set[str]:
     """Earlier articles that keep one of tonight's key terms among their terms: the only
     ones that can share a key term with a new article, so the only ones whose vectors the
     candidate search needs."""
-    wanted = {t for v in new_vectors.values() for t in _key_terms(v, df, n)}
+    wanted = {t for v in new_vectors.values() for t in _key_terms(v)}
     return {
         k.article_id
         for k in known
@@ -391,8 +378,6 @@ def cluster_night(
     new_vectors: Mapping[str, Mapping[str, float]],
     known: Sequence[KnownArticle],
     known_vectors: Mapping[str, Mapping[str, float]],
-    df: Mapping[str, int],
-    n: int,
     threshold: float = STORY_THRESHOLD,
     window_days: int = WINDOW_DAYS,
     reachable: set[str] | None = None,
@@ -450,7 +435,7 @@ def cluster_night(
         for k in known
         if k.duplicate_of is None and (reachable is None or k.article_id in reachable)
     ]
-    edges = candidate_edges({i: vectors[i] for i in pool}, [a.article_id for a in new], df, n)
+    edges = candidate_edges({i: vectors[i] for i in pool}, [a.article_id for a in new])
 
     # sums of similarities between clusters
     links: dict[int, dict[int, float]] = defaultdict(dict)
@@ -475,12 +460,11 @@ def cluster_night(
     while heap:
         neg, cx, cy = heapq.heappop(heap)
         if cx not in clusters or cy not in clusters:
-            continue
+            continue  # one side merged since: its entries died with its id
         a, b = clusters[cx], clusters[cy]
-        total = links[cx].get(cy, 0.0)
-        avg = total / (a.size * b.size)
-        if abs(avg + neg) > 1e-12 or avg < threshold:
-            continue
+        # two live clusters' link never changes (a merge makes a new id), so the entry's
+        # average is current and was at least the threshold when pushed
+        avg = -neg
         if not _compatible(a, b, window):
             continue
         merged = _Cluster(
@@ -678,22 +662,21 @@ def assign_night(
         known,
     )
     originals = [a for a in new if a.article_id not in duplicates]
-    new_vectors = {
+    vectors = {
         a.article_id: textvec.tfidf_vector(
             features[a.article_id].term_counts, document_frequency, documents
         )
-        for a in originals
+        for a in new
     }
+    new_vectors = {a.article_id: vectors[a.article_id] for a in originals}
     known_vectors = _LazyVectors(known_counts, document_frequency, documents)
     story_of, merges, similarity = cluster_night(
         originals,
         new_vectors,
         known,
         known_vectors,
-        document_frequency,
-        documents,
         threshold,
-        reachable=reachable_known(new_vectors, known, known_counts, document_frequency, documents),
+        reachable=reachable_known(new_vectors, known, known_counts),
     )
     known_story = {k.article_id: k.story_id for k in known}
     assignments = []
@@ -708,10 +691,13 @@ def assign_night(
                     a.article_id, story_of[a.article_id], None, None, similarity[a.article_id]
                 )
             )
-    return NightResult(assignments, merges, dict(features))
+    return NightResult(assignments, merges, vectors)
 
 
 def features_of(article: NewArticle) -> Features:
-    """What tonight computes once per new article and keeps for later nights."""
-    counts, signature, shingles = featurize(article)
-    return Features({}, counts, signature, shingles)
+    """What tonight computes once per new article (on the worker processes) and keeps
+    for later nights: term counts and names from one tokenising pass, and the MinHash
+    signature of its shingles."""
+    counts, names = textvec.article_terms(article.title, article.body)
+    hashes = dedup.shingle_hashes(article.body)
+    return Features(counts, names, dedup.minhash(hashes), int(hashes.size))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 
-from wirehouse import land, load, stories, textvec
+from wirehouse import land, load, stories
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
@@ -123,7 +124,6 @@ def _history(
                 story_id=merges.get(story, story),
                 source_id=src,
                 time=t.astimezone(UTC),
-                terms={},
                 signature=np.asarray(sig, dtype=np.uint32),
                 shingle_count=shingles,
                 duplicate_of=dup,
@@ -191,13 +191,13 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
                 published_at=a["published_at"],
                 observed_at=night,
                 content_hash=a["content_hash"],
-                names=textvec.salient_names(a["title"], a["body"] or ""),
                 language=a["language"],
             )
             for a in articles
             if a["article_id"] not in assigned
         ]
         features = _features(new)
+        new = [replace(a, names=features[a.article_id].names) for a in new]
         tonight_df: Counter[str] = Counter()
         for f in features.values():
             tonight_df.update(f.term_counts.keys())
@@ -207,7 +207,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         derivations = _derivations(con, result, new, known)
     finally:
         con.close()
-    rows = _rows(run_date, new, features, result, derivations, df, documents, tonight_df)
+    rows = _rows(run_date, new, features, result, derivations, tonight_df)
     for table in STORY_TABLES:
         land.write_partition(
             settings.landing_dir, table, run_date, land.to_table(table, rows[table])
@@ -266,15 +266,12 @@ def _rows(
     features: dict[str, stories.Features],
     result: stories.NightResult,
     derivations: dict[str, stories.Derivation],
-    df: Counter[str],
-    documents: int,
     tonight_df: Counter[str],
 ) -> dict[str, list[dict[str, Any]]]:
     signatures, assignments = [], []
     for a in sorted(new, key=lambda a: a.article_id):
         f = features[a.article_id]
-        kept = textvec.tfidf_vector(f.term_counts, df, documents)
-        terms = sorted(kept)
+        terms = sorted(result.vectors[a.article_id])
         signatures.append(
             {
                 "run_date": run_date,

@@ -21,6 +21,7 @@ NAME_BOOST = 2.0
 TITLE_BOOST = 2.0
 LEAD_WORDS = 120
 LEAD_BOOST = 1.5
+SALIENT_NAMES = 15
 
 _STOPWORDS_TEXT = """
     a about above after again against all also am an and any are aren as at be because been
@@ -65,18 +66,42 @@ def _stem(token: str) -> str:
     return token.replace("’", "'")
 
 
-def weighted_terms(title: str | None, body: str, lead_words: int = LEAD_WORDS) -> Counter[str]:
-    """Term counts of an article, with headline, lead and name boosts applied."""
+def article_terms(title: str | None, body: str) -> tuple[Counter[str], list[str]]:
+    """Term counts (headline, lead and name boosts applied) and salient names of an
+    article, from one pass over its tokens (tokenising is most of the cost)."""
     counts: Counter[str] = Counter()
+    names: Counter[str] = Counter()
     if title:
         for token, _ in _tokens(title):
             counts[token] += TITLE_BOOST
     for index, (token, is_name) in enumerate(_tokens(body)):
-        weight = LEAD_BOOST if index < lead_words else 1.0
+        weight = LEAD_BOOST if index < LEAD_WORDS else 1.0
         if is_name:
+            names[token] += weight
             weight *= NAME_BOOST
         counts[token] += weight
-    return counts
+    for match in _TOKEN_RE.finditer(title or ""):
+        raw = match.group()
+        lower = raw.lower()
+        if raw[0].isupper() and lower not in STOPWORDS and not lower.isdigit():
+            names[_stem(lower)] += TITLE_BOOST
+    return counts, _top(names, SALIENT_NAMES)
+
+
+def weighted_terms(title: str | None, body: str) -> Counter[str]:
+    """Term counts of an article, with headline, lead and name boosts applied."""
+    return article_terms(title, body)[0]
+
+
+def salient_names(title: str | None, body: str) -> list[str]:
+    """The names an article is about: name terms ranked by mentions, the headline's and
+    the lead's counting more. Two reports of one event share their main names; two events
+    of the same kind (two arrests, two earthquakes) usually do not."""
+    return article_terms(title, body)[1]
+
+
+def _top(weights: Mapping[str, float], limit: int) -> list[str]:
+    return [t for t, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
 def _tokens(text: str) -> Iterable[tuple[str, bool]]:
@@ -98,22 +123,6 @@ def _tokens(text: str) -> Iterable[tuple[str, bool]]:
         term = _stem(lower)
         if term and term not in STOPWORDS:
             yield term, is_name
-
-
-def salient_names(title: str | None, body: str, limit: int = 15) -> list[str]:
-    """The names an article is about: name terms ranked by mentions, the headline's and
-    the lead's counting more. Two reports of one event share their main names; two events
-    of the same kind (two arrests, two earthquakes) usually do not."""
-    counts: Counter[str] = Counter()
-    for index, (token, is_name) in enumerate(_tokens(body)):
-        if is_name:
-            counts[token] += LEAD_BOOST if index < LEAD_WORDS else 1.0
-    for match in _TOKEN_RE.finditer(title or ""):
-        raw = match.group()
-        lower = raw.lower()
-        if raw[0].isupper() and lower not in STOPWORDS and not lower.isdigit():
-            counts[_stem(lower)] += TITLE_BOOST
-    return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
 def idf(document_frequency: int, documents: int) -> float:
