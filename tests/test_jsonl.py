@@ -207,6 +207,8 @@ def test_bad_lines_are_rows_with_their_reason(tmp_path: Path) -> None:
         record(title="no identity", text=TRAMS[0]),
         record(url="ftp://files.example/x", text=TRAMS[0]),
         record(id="no-text", title="Headline only"),
+        record(id="headline", title="Orchard frost ruins the early apple crop in Tessel valley"),
+        record(id="nothing", source="Northgate Wire"),
         record(id="blank-text", text="   "),
         record(id="short", text="Share\nFour words only here."),
         "",  # blank lines are not lines of the dump
@@ -228,6 +230,8 @@ def test_bad_lines_are_rows_with_their_reason(tmp_path: Path) -> None:
             (line + "4", "invalid_url"),
             (line + "5", "invalid_url"),
             ("jsonl:dumps/no-text", "extraction_empty"),
+            ("jsonl:dumps/headline", "ok"),
+            ("jsonl:dumps/nothing", "extraction_empty"),
             ("jsonl:dumps/blank-text", "extraction_empty"),
             ("jsonl:dumps/short", "extraction_empty"),
             ("jsonl:dumps/good", "duplicate_url"),
@@ -241,7 +245,14 @@ def test_bad_lines_are_rows_with_their_reason(tmp_path: Path) -> None:
         rows[(line + "4", "invalid_url")]["error"] == "line 4: the line has neither 'url' nor 'id'"
     )
     assert "'url' is not an http(s) URL" in rows[(line + "5", "invalid_url")]["error"]
-    assert rows[("jsonl:dumps/no-text", "extraction_empty")]["error"] == "the line has no 'text'"
+    # without text the headline is the body: too short here, a short article there
+    assert "fewer than 5 words" in rows[("jsonl:dumps/no-text", "extraction_empty")]["error"]
+    assert rows[("jsonl:dumps/nothing", "extraction_empty")]["error"] == (
+        "the line has no 'text', 'description' or 'title'"
+    )
+    headline = by_url(got)["jsonl:dumps/headline"]
+    assert headline["body"] == "Orchard frost ruins the early apple crop in Tessel valley"
+    assert headline["too_short"]
     assert "fewer than 5 words" in rows[("jsonl:dumps/short", "extraction_empty")]["error"]
     assert rows[("jsonl:dumps/no-text", "extraction_empty")]["body_sha256"]  # kept, as pages
     assert (
@@ -249,7 +260,11 @@ def test_bad_lines_are_rows_with_their_reason(tmp_path: Path) -> None:
         in rows[((tmp_path / "broken.jsonl.gz").as_uri(), "file_error")]["error"]
     )
     # the first line of an identity wins
-    assert [a["url"] for a in got.articles] == ["jsonl:dumps/good", "jsonl:dumps/cut"]
+    assert [a["url"] for a in got.articles] == [
+        "jsonl:dumps/good",
+        "jsonl:dumps/headline",
+        "jsonl:dumps/cut",
+    ]
     assert got.articles[0]["body"] == "\n\n".join(QUARRY)
 
 

@@ -70,9 +70,10 @@ def night(settings: Settings, run_date: str, articles: list[dict]) -> None:
 
 
 def assignments(settings: Settings) -> dict[str, dict]:
+    """Each article's latest story row (a later night may move an article)."""
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        cur = con.execute("select * from landing.article_stories order by article_id")
+        cur = con.execute("select * from landing.article_stories order by article_id, run_date")
         cols = [d[0] for d in cur.description]
         return {r[1]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
     finally:
@@ -193,16 +194,16 @@ def test_a_new_article_bridging_two_stories_merges_them_into_the_older() -> None
     k2.time = T0 + timedelta(hours=5)
     bridge = stories.NewArticle("b", "s", None, "", T0, T0, names=["orrin"])
     vb = {"orrin": 0.55, "dam": 0.55, "gate": 0.45, "spillway": 0.44}
-    story_of, merges, _ = stories.cluster_night([bridge], {"b": vb}, [k1, k2], {"a1": v1, "a2": v2})
-    assert story_of["b"] == "st_old"
-    assert [(m.merged_story_id, m.into_story_id) for m in merges] == [("st_new", "st_old")]
+    got = stories.cluster_night([bridge], {"b": vb}, [k1, k2], {"a1": v1, "a2": v2})
+    assert got.story_of["b"] == "st_old"
+    assert [(m.merged_story_id, m.into_story_id) for m in got.merges] == [("st_new", "st_old")]
 
 
 def test_window_keeps_old_stories_apart() -> None:
     v = {"orrin": 0.7, "dam": 0.7}
     k = _known("a1", "st_old", v, [])
     late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=30), T0, names=[])
-    story_of, _, _ = stories.cluster_night([late], {"b": v}, [k], {"a1": v})
+    story_of = stories.cluster_night([late], {"b": v}, [k], {"a1": v}).story_of
     assert story_of["b"] != "st_old"
 
 
@@ -210,8 +211,63 @@ def test_languages_do_not_mix() -> None:
     v = {"valmont": 0.7, "tramway": 0.7}
     fr = stories.NewArticle("fr", "s", None, "", T0, T0, language="fr")
     en = stories.NewArticle("en", "s", None, "", T0, T0, language="en")
-    story_of, _, _ = stories.cluster_night([fr, en], {"fr": v, "en": v}, [], {})
+    story_of = stories.cluster_night([fr, en], {"fr": v, "en": v}, [], {}).story_of
     assert story_of["fr"] != story_of["en"]
+
+
+def test_reclustering_moves_an_article_out_of_a_story_it_does_not_fit() -> None:
+    """Two articles an early night put together (with that night's weighting) are apart
+    once tonight's articles show one of them belongs with them; the earlier one keeps
+    the id, the other moves to a new story with tonight's articles."""
+    orrin = {"orrin": 0.7, "dam": 0.7}
+    k1 = _known("a1", "st_early", orrin, [])
+    k2 = _known("a2", "st_early", {"brackwater": 0.7, "levee": 0.7}, [])
+    k2.time = T0 + timedelta(hours=5)
+    fresh = [
+        stories.NewArticle(f"n{i}", "s", None, "", T0, T0 + timedelta(days=1)) for i in range(2)
+    ]
+    v = {"brackwater": 0.7, "levee": 0.7}
+    got = stories.cluster_night(
+        fresh, {"n0": v, "n1": v}, [k1, k2], {"a1": orrin, "a2": v}, taken={"st_early"}
+    )
+    assert got.story_of["a1"] == "st_early"
+    assert got.story_of["a2"] == got.story_of["n0"] == got.story_of["n1"] != "st_early"
+    assert got.merges == []
+
+
+def test_small_groups_attach_to_the_story_they_are_close_to_on_average() -> None:
+    """A report at 0.14 average similarity (below the merge bar, above half of it) joins
+    a story of four; two such reports on their own stay apart."""
+    core = {"orrin": 0.8, "dam": 0.6}
+    members = [stories.NewArticle(f"m{i}", "s", None, "", T0, T0) for i in range(4)]
+    late = stories.NewArticle("x", "s", None, "", T0, T0)
+    vectors = {f"m{i}": core for i in range(4)} | {"x": {"orrin": 0.175, "gate": 0.98}}
+    got = stories.cluster_night([*members, late], vectors, [], {})
+    assert stories.ATTACH_THRESHOLD <= 0.14 < stories.STORY_THRESHOLD
+    assert got.story_of["x"] == got.story_of["m0"]
+    pair = stories.cluster_night(
+        [members[0], late], {"m0": core, "x": vectors["x"]}, [], {}
+    ).story_of
+    assert pair["x"] != pair["m0"]
+
+
+def test_carried_ids_are_never_reused() -> None:
+    """A group with no earlier story takes its founder's id, or a fresh one when that id
+    was used before (a story merged away must stay merged away)."""
+    order = {a: (T0, a) for a in ("a", "b", "c")}
+    ids, merges = stories.carry_ids([["a"], ["b", "c"]], {}, order, {}, set())
+    assert ids == [stories.story_id_for("a"), stories.story_id_for("b")]
+    ids, _ = stories.carry_ids([["a"]], {}, order, {}, {stories.story_id_for("a")})
+    assert ids[0] != stories.story_id_for("a") and ids[0].startswith("st_")
+    # two earlier stories homed in one group: the older id is kept, the other merges in
+    order = {"a": (T0, "a"), "b": (T0 + timedelta(hours=1), "b")}
+    ids, merges = stories.carry_ids(
+        [["a", "b"]], {"a": "st_a", "b": "st_b"}, order, {("a", "b"): 0.3}, set()
+    )
+    assert ids == ["st_a"]
+    assert [(m.merged_story_id, m.into_story_id, m.similarity) for m in merges] == [
+        ("st_b", "st_a", 0.3)
+    ]
 
 
 def test_resolve_merge_chains() -> None:

@@ -797,7 +797,7 @@ def extract_record(
     The record is an article by the dump's word, so only its body can make it
     `probably_not_article`; dates after `fetched_at` are dropped, as on pages."""
     record = parse_record(line)
-    text = record_text(record)
+    text, text_field = record_text(record)
     site_name = _text(record.get("site_name")) or _text(record.get("source"))
     title = record.get("title")
     authors = _record_authors(record.get("authors") or record.get("author"))
@@ -814,4 +814,5 @@ def extract_record(
         says_article=True,
         language=stated_language(record.get("language")),
     )
-    return finish_article(text, facts)
+    # a body that is the headline itself must not lose it as a repeated headline
+    return finish_article(text, facts, headline="" if text_field == "title" else None)

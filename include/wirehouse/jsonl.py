@@ -11,7 +11,11 @@ One JSON object a line::
   becomes ``jsonl:<source_id>/<id, percent-encoded>``: an id is only unique inside one dump,
   so the source is part of it, and it is the same every night. The identity is the fetch
   row's ``url`` and the article's ``url`` and ``canonical_url``; ``article_id`` hashes it.
-- ``text`` (required): a string, or a list of paragraphs. See :func:`paragraph_lines`.
+- ``text``: a string, or a list of paragraphs. See :func:`paragraph_lines`. A record
+  without text (news APIs often give only a headline and a summary) is kept as a short
+  article whose body is its ``description``, else its ``title``: it still names its event
+  and joins its story, and ``too_short`` marks it. Without any of the three it is
+  ``extraction_empty``.
 - optional: ``title``, ``published_at``, ``site_name`` or ``source``, ``authors`` (a list or
   one byline string; ``author`` is accepted too), ``language`` (ISO 639-1), ``description``.
   Other fields are ignored.
@@ -125,18 +129,21 @@ def paragraph_lines(text: str) -> str:
     return text
 
 
-def record_text(record: dict[str, Any]) -> str:
-    """The record's text, one paragraph per line; BadLine (`extraction_empty`) without text."""
-    text = record.get("text")
-    if isinstance(text, list):
-        text = "\n".join(p for p in text if isinstance(p, str))
-    elif isinstance(text, str):
-        text = paragraph_lines(text)
-    else:
-        text = ""
-    if not text.strip():
-        raise BadLine("extraction_empty", "the line has no 'text'")
-    return text
+def record_text(record: dict[str, Any]) -> tuple[str, str]:
+    """The record's text, one paragraph per line, and the field it came from: its
+    ``text``, else its ``description``, else its ``title`` (a headline-only record is still
+    a report of its event); BadLine (`extraction_empty`) with none of them."""
+    for key in ("text", "description", "title"):
+        value = record.get(key)
+        if isinstance(value, list):
+            text = "\n".join(p for p in value if isinstance(p, str))
+        elif isinstance(value, str):
+            text = paragraph_lines(value)
+        else:
+            text = ""
+        if text.strip():
+            return text, key
+    raise BadLine("extraction_empty", "the line has no 'text', 'description' or 'title'")
 
 
 def stated_language(value: object) -> str | None:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +52,9 @@ MAX_POSTING = 100
 PAIR_CHUNK = 50_000
 MIN_EDGE = 0.05
 MAX_DERIVATION_SOURCES = 25
+SMALL_STORY = 3
+ATTACH_THRESHOLD = STORY_THRESHOLD / 2
+REGION_MIN = ATTACH_THRESHOLD
 
 
 @dataclass
@@ -85,6 +87,7 @@ class KnownArticle:
     names: list[str] = field(default_factory=list)
     language: str | None = None
     published: datetime | None = None  # the stated publication time, when there is one
+    duplicate_score: float | None = None
 
 
 @dataclass
@@ -109,6 +112,16 @@ class Assignment:
 
 
 @dataclass
+class Move:
+    """An earlier article that tonight's re-clustering put in another story (other than
+    by a merge, which moves the whole story and is recorded as such)."""
+
+    article_id: str
+    story_id: str
+    story_similarity: float | None  # None for a copy: it follows its representative
+
+
+@dataclass
 class StoryMerge:
     merged_story_id: str
     into_story_id: str
@@ -120,6 +133,8 @@ class NightResult:
     assignments: list[Assignment]
     merges: list[StoryMerge]
     vectors: dict[str, dict[str, float]] = field(default_factory=dict)  # tonight's weighting
+    moves: list[Move] = field(default_factory=list)
+    regrouped: dict[str, str] = field(default_factory=dict)  # every re-clustered article
 
 
 def article_time(published_at: datetime | None, observed_at: datetime) -> datetime:
@@ -203,7 +218,6 @@ def find_duplicates(
 @dataclass
 class _Cluster:
     members: list[str]
-    story_id: str | None  # set for an earlier story
     first: datetime
     last: datetime
     size: int
@@ -373,6 +387,16 @@ def _compatible(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
     return _within_window(a, b, window) and not names_conflict(a, b)
 
 
+@dataclass
+class Clustering:
+    """Tonight's stories for the articles it re-clustered (tonight's and those of the
+    earlier stories they touch), with the merges of earlier stories."""
+
+    story_of: dict[str, str]
+    merges: list[StoryMerge]
+    similarity: dict[str, float]  # mean cosine to the rest of the story (1 when alone)
+
+
 def cluster_night(
     new: Sequence[NewArticle],
     new_vectors: Mapping[str, Mapping[str, float]],
@@ -381,108 +405,150 @@ def cluster_night(
     threshold: float = STORY_THRESHOLD,
     window_days: int = WINDOW_DAYS,
     reachable: set[str] | None = None,
-) -> tuple[dict[str, str], list[StoryMerge], dict[str, float]]:
-    """Assign tonight's (non-copy) articles to stories.
+    taken: Iterable[str] = (),
+) -> Clustering:
+    """Cluster tonight's (non-copy) articles together with the earlier stories they touch.
 
-    `reachable`, when given, limits the earlier articles that can be neighbours of new
-    ones (see :func:`reachable_known`); other earlier articles still count in their
-    stories' group averages.
+    A story is touched when one of its articles is at least :data:`REGION_MIN` similar to
+    a new article. Touched stories are dissolved and re-clustered, members and new
+    articles alike, with tonight's weighting (which knows more documents than the night
+    each story was formed): an early mistake is undone once the evidence says so, and the
+    result is what clustering the region at once would give. Untouched stories stay as
+    they are, so a night costs what its region costs, not what the history costs.
 
-    Returns the story of each new article, the merges of earlier stories, and each new
-    article's average similarity to the rest of its story (None-free: 0 for a story of
-    its own)."""
+    `reachable`, when given, limits the earlier articles searched for neighbours of new
+    ones (see :func:`reachable_known`). `taken` holds every story id used before (alive
+    or merged away), so a splinter of a story never takes an id back.
+
+    Ids carry over: each earlier story's home is the group holding most of its members;
+    a group keeps the oldest story homed in it (earliest member, then id) and the others
+    homed there merge into it. A group with no home takes an id from its earliest
+    article."""
     window = timedelta(days=window_days)
+    vectors = _Vectors(new_vectors, known_vectors)
+    new_ids = sorted(a.article_id for a in new)
+    originals = [k for k in known if k.duplicate_of is None]
+    pool = new_ids + [
+        k.article_id for k in originals if reachable is None or k.article_id in reachable
+    ]
+    first = candidate_edges({i: vectors[i] for i in pool}, new_ids)
+    story_of_known = {k.article_id: k.story_id for k in originals}
+    touched = {
+        story_of_known[x]
+        for pair, sim in first.items()
+        if sim >= REGION_MIN
+        for x in pair
+        if x in story_of_known
+    }
+    region_known = [k for k in originals if k.story_id in touched]
+    region = set(new_ids) | {k.article_id for k in region_known}
+    edges = {pair: sim for pair, sim in first.items() if pair[0] in region and pair[1] in region}
+    edges.update(
+        candidate_edges(
+            {i: vectors[i] for i in sorted(region)}, [k.article_id for k in region_known]
+        )
+    )
+
+    nodes = [_node_of_new(a) for a in new] + [_node_of_known(k) for k in region_known]
+    groups = _agglomerate(nodes, edges, threshold, window)
+    order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
+    ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
+    story_of: dict[str, str] = {}
+    similarity: dict[str, float] = {}
+    for members, story_id in zip(groups, ids, strict=True):
+        total = _vector_sum(vectors[m] for m in members) if len(members) > 1 else {}
+        for m in members:
+            story_of[m] = story_id
+            # mean cosine to the other members: (v . sum - v . v) / (size - 1), v unit length
+            similarity[m] = (
+                round((textvec.dot(vectors[m], total) - 1.0) / (len(members) - 1), 6)
+                if len(members) > 1
+                else 1.0
+            )
+    return Clustering(story_of, merges, similarity)
+
+
+def _node_of_new(a: NewArticle) -> _Cluster:
+    t = article_time(a.published_at, a.observed_at)
+    return _Cluster(
+        [a.article_id],
+        t,
+        t,
+        1,
+        *_name_counts([a.names]),
+        language=_known_language([a.language]),
+        published=_span([a.published_at]),
+    )
+
+
+def _node_of_known(k: KnownArticle) -> _Cluster:
+    return _Cluster(
+        [k.article_id],
+        k.time,
+        k.time,
+        1,
+        *_name_counts([k.names]),
+        language=_known_language([k.language]),
+        published=_span([k.published]),
+    )
+
+
+def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
+    return _Cluster(
+        a.members + b.members,
+        min(a.first, b.first),
+        max(a.last, b.last),
+        a.size + b.size,
+        a.names + b.names,
+        a.core + b.core,
+        language=a.language or b.language,
+        published=_span([*(a.published or ()), *(b.published or ())]),
+    )
+
+
+def _agglomerate(
+    nodes: Sequence[_Cluster],
+    edges: Mapping[tuple[str, str], float],
+    threshold: float,
+    window: timedelta,
+) -> list[list[str]]:
+    """Group-average agglomeration over the sparse graph, then small groups attached.
+
+    The closest pair of compatible groups merges while their average similarity is at
+    least `threshold` (a missing edge counts 0). Then every group of at most
+    :data:`SMALL_STORY` articles joins the larger group it is on average closest to, if
+    that average is at least :data:`ATTACH_THRESHOLD`: a short or oddly-angled report
+    cannot reach the full bar against every member of a big story, yet being that close
+    to all of them on average is strong evidence, while two big groups must still meet
+    the full bar (that is what keeps two earthquakes apart)."""
     clusters: dict[int, _Cluster] = {}
     node_of: dict[str, int] = {}
-    stories: dict[str, list[KnownArticle]] = defaultdict(list)
-    for k in known:
-        if k.duplicate_of is None:
-            stories[k.story_id].append(k)
-    for story_id in sorted(stories):
-        members = stories[story_id]
-        cid = len(clusters)
-        times = [m.time for m in members]
-        clusters[cid] = _Cluster(
-            [m.article_id for m in members],
-            story_id,
-            min(times),
-            max(times),
-            len(members),
-            *_name_counts(m.names for m in members),
-            language=_known_language(m.language for m in members),
-            published=_span(m.published for m in members),
-        )
-        for m in members:
-            node_of[m.article_id] = cid
-    for a in sorted(new, key=lambda a: a.article_id):
-        cid = len(clusters)
-        t = article_time(a.published_at, a.observed_at)
-        clusters[cid] = _Cluster(
-            [a.article_id],
-            None,
-            t,
-            t,
-            1,
-            *_name_counts([a.names]),
-            language=_known_language([a.language]),
-            published=_span([a.published_at]),
-        )
-        node_of[a.article_id] = cid
-
-    vectors = _Vectors(new_vectors, known_vectors)
-    pool = [a.article_id for a in new] + [
-        k.article_id
-        for k in known
-        if k.duplicate_of is None and (reachable is None or k.article_id in reachable)
-    ]
-    edges = candidate_edges({i: vectors[i] for i in pool}, [a.article_id for a in new])
-
-    # sums of similarities between clusters
+    for node in sorted(nodes, key=lambda n: n.members[0]):
+        node_of[node.members[0]] = len(clusters)
+        clusters[len(clusters)] = node
     links: dict[int, dict[int, float]] = defaultdict(dict)
     for (x, y), sim in edges.items():
         cx, cy = node_of[x], node_of[y]
-        if cx == cy:
-            continue
         links[cx][cy] = links[cx].get(cy, 0.0) + sim
         links[cy][cx] = links[cx][cy]
-    _link_earlier_stories(clusters, links, vectors)
 
     heap: list[tuple[float, int, int]] = []
     for cx, nbrs in links.items():
         for cy, total in nbrs.items():
-            if cx < cy:
-                avg = total / (clusters[cx].size * clusters[cy].size)
-                if avg >= threshold:
-                    heap.append((-avg, cx, cy))
+            if cx < cy and total >= threshold:  # singletons: the sum is the average
+                heap.append((-total, cx, cy))
     heapq.heapify(heap)
-    merges: list[StoryMerge] = []
     next_id = len(clusters)
     while heap:
-        neg, cx, cy = heapq.heappop(heap)
+        _, cx, cy = heapq.heappop(heap)
         if cx not in clusters or cy not in clusters:
             continue  # one side merged since: its entries died with its id
         a, b = clusters[cx], clusters[cy]
         # two live clusters' link never changes (a merge makes a new id), so the entry's
         # average is current and was at least the threshold when pushed
-        avg = -neg
         if not _compatible(a, b, window):
             continue
-        merged = _Cluster(
-            a.members + b.members,
-            _older_story(a, b),
-            min(a.first, b.first),
-            max(a.last, b.last),
-            a.size + b.size,
-            a.names + b.names,
-            a.core + b.core,
-            language=a.language or b.language,
-            published=_span(
-                [*(a.published or ()), *(b.published or ())],
-            ),
-        )
-        if a.story_id and b.story_id:
-            dropped = b.story_id if merged.story_id == a.story_id else a.story_id
-            merges.append(StoryMerge(dropped, merged.story_id, round(avg, 6)))
+        merged = _merged(a, b)
         cid = next_id
         next_id += 1
         clusters[cid] = merged
@@ -497,29 +563,91 @@ def cluster_night(
         for nbr, s in combined.items():
             links[cid][nbr] = s
             links[nbr][cid] = s
-            other = clusters[nbr]
-            nav = s / (merged.size * other.size)
-            if nav >= threshold:
-                heapq.heappush(heap, (-nav, min(cid, nbr), max(cid, nbr)))
+            if s / (merged.size * clusters[nbr].size) >= threshold:
+                heapq.heappush(heap, (-s / (merged.size * clusters[nbr].size), cid, nbr))
 
-    times = {a.article_id: article_time(a.published_at, a.observed_at) for a in new}
-    result: dict[str, str] = {}
-    similarity: dict[str, float] = {}
-    for c in clusters.values():
-        fresh = [m for m in c.members if m in times]
-        if not fresh:
+    attach: dict[int, int] = {}
+    for cid in sorted(clusters):
+        small = clusters[cid]
+        if small.size > SMALL_STORY:
             continue
-        story_id = c.story_id or story_id_for(min(fresh, key=lambda m: (times[m], m)))
-        total = _vector_sum(vectors[m] for m in c.members) if c.size > 1 else {}
-        for m in fresh:
-            result[m] = story_id
-            # mean cosine to the other members: (v . sum - v . v) / (size - 1), v unit length
-            similarity[m] = (
-                round((textvec.dot(vectors[m], total) - 1.0) / (c.size - 1), 6)
-                if c.size > 1
-                else 1.0
-            )
-    return result, merges, similarity
+        best: tuple[float, int] | None = None
+        for nbr, s in links.get(cid, {}).items():
+            big = clusters[nbr]
+            if big.size <= SMALL_STORY or not _compatible(small, big, window):
+                continue
+            avg = s / (small.size * big.size)
+            if avg >= ATTACH_THRESHOLD and (best is None or (-avg, nbr) < (-best[0], best[1])):
+                best = (avg, nbr)
+        if best is not None:
+            attach[cid] = best[1]
+    members: dict[int, list[str]] = {cid: list(c.members) for cid, c in clusters.items()}
+    for small, big in attach.items():
+        members[big].extend(members.pop(small))
+    return sorted(sorted(m) for m in members.values())
+
+
+def carry_ids(
+    groups: Sequence[Sequence[str]],
+    previous: Mapping[str, str],
+    order: Mapping[str, tuple[datetime, str]],
+    edges: Mapping[tuple[str, str], float],
+    taken: set[str],
+) -> tuple[list[str], list[StoryMerge]]:
+    """Story ids for re-clustered groups, carried over from the earlier stories.
+
+    `previous` maps earlier articles to their story; `order` gives each article's (time,
+    id). A story's home is the group with most of its members (ties: the group of its
+    earliest member). A group keeps the oldest story homed in it; others homed there
+    merge into that one (the merge's similarity is the average between the two
+    stories' members). A group with no home (new articles, a splinter) takes an id
+    derived from its earliest article, never one in `taken` (used before)."""
+    group_of = {m: g for g, members in enumerate(groups) for m in members}
+    members_of: dict[str, list[str]] = defaultdict(list)
+    for article_id, story_id in previous.items():
+        if article_id in group_of:
+            members_of[story_id].append(article_id)
+    homed: dict[int, list[tuple[tuple[datetime, str], str]]] = defaultdict(list)
+    for story_id, members in members_of.items():
+        earliest = min(members, key=lambda m: order[m])
+        counts = Counter(group_of[m] for m in members)
+        home = max(counts, key=lambda g: (counts[g], g == group_of[earliest], -g))
+        homed[home].append(((order[earliest][0], story_id), story_id))
+    used = set(taken) | set(previous.values())
+    ids: list[str] = []
+    merges: list[StoryMerge] = []
+    for g, members in enumerate(groups):
+        if homed.get(g):
+            stories_here = sorted(homed[g])
+            keep = stories_here[0][1]
+            for _, dropped in stories_here[1:]:
+                merges.append(
+                    StoryMerge(
+                        dropped,
+                        keep,
+                        round(_average_between(members_of[dropped], members_of[keep], edges), 6),
+                    )
+                )
+            ids.append(keep)
+            continue
+        founder = min(members, key=lambda m: order[m])
+        story_id, attempt = story_id_for(founder), 1
+        while story_id in used:
+            story_id = story_id_for(f"{founder}#{attempt}")
+            attempt += 1
+        used.add(story_id)
+        ids.append(story_id)
+    return ids, merges
+
+
+def _average_between(
+    a: Sequence[str], b: Sequence[str], edges: Mapping[tuple[str, str], float]
+) -> float:
+    total = 0.0
+    for x in a:
+        for y in b:
+            total += edges.get((x, y) if x < y else (y, x), 0.0)
+    return total / (len(a) * len(b)) if a and b else 0.0
 
 
 def _vector_sum(vectors: Iterable[Mapping[str, float]]) -> dict[str, float]:
@@ -553,39 +681,6 @@ def names_conflict(a: _Cluster, b: _Cluster) -> bool:
     if min(a.size, b.size) < CONFLICT_MIN_SIZE:
         return False
     return _exclusive_core(a, b) and _exclusive_core(b, a)
-
-
-def _older_story(a: _Cluster, b: _Cluster) -> str | None:
-    if a.story_id and b.story_id:
-        return min((a.first, a.story_id), (b.first, b.story_id))[1]
-    return a.story_id or b.story_id
-
-
-def _link_earlier_stories(
-    clusters: Mapping[int, _Cluster],
-    links: dict[int, dict[int, float]],
-    vectors: Mapping[str, Mapping[str, float]],
-) -> None:
-    """Similarity sums between pairs of earlier stories that tonight's articles both
-    touch, so a new article can bridge them (exact group sums: member vector sums)."""
-    touched: set[tuple[int, int]] = set()
-    for cid, nbrs in links.items():
-        if clusters[cid].story_id is not None:
-            continue
-        earlier = sorted(n for n in nbrs if clusters[n].story_id is not None)
-        touched.update(itertools.combinations(earlier, 2))
-    sums: dict[int, dict[str, float]] = {}
-
-    def vector_sum(cid: int) -> dict[str, float]:
-        if cid not in sums:
-            sums[cid] = _vector_sum(vectors[m] for m in clusters[cid].members)
-        return sums[cid]
-
-    for cx, cy in touched:
-        s = textvec.dot(vector_sum(cx), vector_sum(cy))
-        if s > 0:
-            links[cx][cy] = s
-            links[cy][cx] = s
 
 
 # -- one night -------------------------------------------------------------------------
@@ -649,6 +744,7 @@ def assign_night(
     documents: int,
     features: Mapping[str, Features],
     threshold: float = STORY_THRESHOLD,
+    taken: Iterable[str] = (),
 ) -> NightResult:
     """Copies, then stories, for tonight's new articles against the kept recent history.
 
@@ -670,14 +766,17 @@ def assign_night(
     }
     new_vectors = {a.article_id: vectors[a.article_id] for a in originals}
     known_vectors = _LazyVectors(known_counts, document_frequency, documents)
-    story_of, merges, similarity = cluster_night(
+    clustering = cluster_night(
         originals,
         new_vectors,
         known,
         known_vectors,
         threshold,
         reachable=reachable_known(new_vectors, known, known_counts),
+        taken=taken,
     )
+    story_of, similarity = clustering.story_of, clustering.similarity
+    merged_into = {m.merged_story_id: m.into_story_id for m in clustering.merges}
     known_story = {k.article_id: k.story_id for k in known}
     assignments = []
     for a in sorted(new, key=lambda a: a.article_id):
@@ -691,7 +790,15 @@ def assign_night(
                     a.article_id, story_of[a.article_id], None, None, similarity[a.article_id]
                 )
             )
-    return NightResult(assignments, merges, vectors)
+    moves = []
+    for k in sorted(known, key=lambda k: k.article_id):
+        follows = k.duplicate_of or k.article_id
+        if follows not in story_of:
+            continue
+        story = story_of[follows]
+        if story != merged_into.get(k.story_id, k.story_id):
+            moves.append(Move(k.article_id, story, similarity.get(k.article_id)))
+    return NightResult(assignments, clustering.merges, vectors, moves, story_of)
 
 
 def features_of(article: NewArticle) -> Features:

@@ -7,8 +7,10 @@ frequencies). It computes tonight's copies, stories and derivations, writes them
 tonight's landing partitions of the four story tables, and loads those.
 
 Only earlier run dates are read as history and tonight's rows are replaced whole, so a
-re-run of a night gives the same rows. An article gets a story once, on the first night it
-is landed; a later version of it keeps that story.
+re-run of a night gives the same rows. An article gets a story on the first night it is
+landed (a later landing of it is not assigned again); a later night's re-clustering may
+move it to another story, which writes a new ``article_stories`` row for it that night.
+Its latest row is where it stands.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -68,39 +70,57 @@ def resolve_merges(merges: list[tuple[str, str]]) -> dict[str, str]:
     return final
 
 
-def _history(
-    con: duckdb.DuckDBPyConnection, run_date: str, lo: datetime, hi: datetime
-) -> tuple[list[stories.KnownArticle], dict[str, dict[str, float]], set[str]]:
-    """Earlier nights' articles within the window, and every earlier-assigned id."""
-    assigned = {
-        r[0]
-        for r in con.execute(
-            "select article_id from landing.article_stories where run_date < ?", [run_date]
-        ).fetchall()
-    }
-    merges = resolve_merges(
-        [
-            (r[0], r[1])
-            for r in con.execute(
-                "select merged_story_id, into_story_id from landing.story_merges "
-                "where run_date < ? order by run_date, merged_story_id",
-                [run_date],
-            ).fetchall()
-        ]
-    )
+@dataclass
+class History:
+    """What earlier nights left for tonight."""
+
+    known: list[stories.KnownArticle]  # articles within the window, as they stand
+    counts: dict[str, dict[str, float]]  # their kept term counts
+    assigned: set[str]  # every article that has a story already
+    taken: set[str]  # every story id used so far, alive or merged away
+
+
+def _history(con: duckdb.DuckDBPyConnection, run_date: str, lo: datetime, hi: datetime) -> History:
+    """Earlier nights' articles within the window (each with its latest story row),
+    every earlier-assigned article and every story id used before."""
+    assigned: set[str] = set()
+    taken: set[str] = set()
+    for article_id, story_id in con.execute(
+        "select article_id, story_id from landing.article_stories where run_date < ?",
+        [run_date],
+    ).fetchall():
+        assigned.add(article_id)
+        taken.add(story_id)
+    merge_rows = con.execute(
+        "select merged_story_id, into_story_id from landing.story_merges "
+        "where run_date < ? order by run_date, merged_story_id",
+        [run_date],
+    ).fetchall()
+    merges = resolve_merges([(r[0], r[1]) for r in merge_rows])
+    taken.update(merges)
     rows = con.execute(
         """
+        with latest as (
+            select article_id, story_id, duplicate_of_article_id, duplicate_score
+            from landing.article_stories
+            where run_date < ?
+            qualify row_number() over (partition by article_id order by run_date desc) = 1
+        )
         select s.article_id, s.source_id, s.story_time, s.published_at, s.terms,
                s.term_counts, s.names,
                s.minhash, s.shingle_count, s.content_hash, s.language, a.story_id,
-               a.duplicate_of_article_id
+               a.duplicate_of_article_id, a.duplicate_score
         from landing.article_signatures as s
-        join landing.article_stories as a
-            on a.article_id = s.article_id and a.run_date = s.run_date
+        join latest as a on a.article_id = s.article_id
         where s.run_date < ? and s.story_time between ? and ?
         order by s.article_id
         """,
-        [run_date, lo - timedelta(days=HISTORY_DAYS), hi + timedelta(days=HISTORY_DAYS)],
+        [
+            run_date,
+            run_date,
+            lo - timedelta(days=HISTORY_DAYS),
+            hi + timedelta(days=HISTORY_DAYS),
+        ],
     ).fetchall()
     known, counts = [], {}
     for (
@@ -117,6 +137,7 @@ def _history(
         lang,
         story,
         dup,
+        dup_score,
     ) in rows:
         known.append(
             stories.KnownArticle(
@@ -131,10 +152,11 @@ def _history(
                 names=list(names or []),
                 language=lang,
                 published=published.astimezone(UTC) if published else None,
+                duplicate_score=dup_score,
             )
         )
         counts[aid] = dict(zip(terms or [], tcounts or [], strict=True))
-    return known, counts, assigned
+    return History(known, counts, assigned, taken)
 
 
 def _document_frequencies(
@@ -180,7 +202,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         load.ensure_schema(con)
         times = [a["published_at"] or night for a in articles]
         lo, hi = (min(times), max(times)) if times else (night, night)
-        known, known_counts, assigned = _history(con, run_date, lo, hi)
+        history = _history(con, run_date, lo, hi)
         df, documents = _document_frequencies(con, run_date)
         new = [
             stories.NewArticle(
@@ -194,7 +216,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
                 language=a["language"],
             )
             for a in articles
-            if a["article_id"] not in assigned
+            if a["article_id"] not in history.assigned
         ]
         features = _features(new)
         new = [replace(a, names=features[a.article_id].names) for a in new]
@@ -203,11 +225,13 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             tonight_df.update(f.term_counts.keys())
         df.update(tonight_df)
         documents += len(new)
-        result = stories.assign_night(new, known, known_counts, df, documents, features)
-        derivations = _derivations(con, result, new, known)
+        result = stories.assign_night(
+            new, history.known, history.counts, df, documents, features, taken=history.taken
+        )
+        derivations = _derivations(con, result, new, history.known)
     finally:
         con.close()
-    rows = _rows(run_date, new, features, result, derivations, tonight_df)
+    rows = _rows(run_date, new, features, result, derivations, tonight_df, history.known)
     for table in STORY_TABLES:
         land.write_partition(
             settings.landing_dir, table, run_date, land.to_table(table, rows[table])
@@ -233,11 +257,22 @@ def _derivations(
     new: list[stories.NewArticle],
     known: list[stories.KnownArticle],
 ) -> dict[str, stories.Derivation]:
-    story_of = {k.article_id: k.story_id for k in known if k.duplicate_of is None}
+    """Derivations of tonight's articles and of earlier ones that moved story tonight
+    (their rewrite source is looked for in the story they are in now)."""
+    story_of = {
+        k.article_id: result.regrouped.get(k.article_id, k.story_id)
+        for k in known
+        if k.duplicate_of is None
+    }
     times = {k.article_id: k.time for k in known}
     sources = {k.article_id: k.source_id for k in known}
+    copies = {
+        k.article_id: (k.duplicate_of, k.duplicate_score)
+        for k in known
+        if k.duplicate_of is not None
+    }
     new_by_id = {a.article_id: a for a in new}
-    candidates = []
+    candidates = [m.article_id for m in result.moves if m.article_id not in copies]
     for assignment in result.assignments:
         a = new_by_id[assignment.article_id]
         times[a.article_id] = stories.article_time(a.published_at, a.observed_at)
@@ -245,18 +280,17 @@ def _derivations(
         if assignment.duplicate_of is None:
             story_of[a.article_id] = assignment.story_id
             candidates.append(a.article_id)
+        else:
+            copies[a.article_id] = (assignment.duplicate_of, assignment.duplicate_score)
     joined = {story_of[c] for c in candidates}
     earlier = sorted(aid for aid, sid in story_of.items() if sid in joined and aid not in new_by_id)
     bodies = _bodies(con, earlier)
     bodies.update({a.article_id: a.body for a in new})
     derivations = stories.find_derivations(story_of, times, sources, bodies, candidates)
-    for assignment in result.assignments:
-        rep = assignment.duplicate_of
-        if rep and sources.get(rep) != sources[assignment.article_id]:
+    for article_id, (rep, score) in copies.items():
+        if rep and sources.get(rep) != sources[article_id]:
             # a copy of another outlet's text is derived from it, verbatim
-            derivations[assignment.article_id] = stories.Derivation(
-                rep, assignment.duplicate_score or 1.0
-            )
+            derivations[article_id] = stories.Derivation(rep, score or 1.0)
     return derivations
 
 
@@ -267,6 +301,7 @@ def _rows(
     result: stories.NightResult,
     derivations: dict[str, stories.Derivation],
     tonight_df: Counter[str],
+    known: list[stories.KnownArticle],
 ) -> dict[str, list[dict[str, Any]]]:
     signatures, assignments = [], []
     for a in sorted(new, key=lambda a: a.article_id):
@@ -288,18 +323,32 @@ def _rows(
                 "language": a.language,
             }
         )
-    for s in result.assignments:
-        derived = derivations.get(s.article_id)
+    known_by_id = {k.article_id: k for k in known}
+    rows = [
+        (s.article_id, s.story_id, s.duplicate_of, s.duplicate_score, s.story_similarity)
+        for s in result.assignments
+    ] + [
+        (
+            m.article_id,
+            m.story_id,
+            known_by_id[m.article_id].duplicate_of,
+            known_by_id[m.article_id].duplicate_score,
+            m.story_similarity,
+        )
+        for m in result.moves
+    ]
+    for article_id, story_id, duplicate_of, duplicate_score, similarity in rows:
+        derived = derivations.get(article_id)
         assignments.append(
             {
                 "run_date": run_date,
-                "article_id": s.article_id,
-                "story_id": s.story_id,
-                "duplicate_of_article_id": s.duplicate_of,
-                "duplicate_score": s.duplicate_score,
+                "article_id": article_id,
+                "story_id": story_id,
+                "duplicate_of_article_id": duplicate_of,
+                "duplicate_score": duplicate_score,
                 "derived_from_article_id": derived.derived_from if derived else None,
                 "derivation_score": derived.score if derived else None,
-                "story_similarity": s.story_similarity,
+                "story_similarity": similarity,
             }
         )
     return {

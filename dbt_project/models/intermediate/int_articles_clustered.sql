@@ -14,9 +14,10 @@ articles as (
 
 assignments as (
 
-    -- an article is assigned once, on the first night it was landed
+    -- an article is assigned on the first night it was landed; a later night that
+    -- re-clusters its neighbourhood may move it (a new row): the latest row holds
     select * from {{ ref('stg_landing__article_stories') }}
-    qualify row_number() over (partition by article_id order by run_date asc) = 1
+    qualify row_number() over (partition by article_id order by run_date desc) = 1
 
 ),
 
