@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from wirehouse import dedup, derive, land, load, stories, story_night, textvec
@@ -317,3 +318,41 @@ def test_names_and_terms() -> None:
     assert counts["karsel"] > counts["quake"] > 0
     assert "the" not in counts and "monday" not in counts
     assert textvec.salient_names("Quake hits Karsel", "Officials in Karsel said.")[0] == "karsel"
+
+
+def test_derivations_on_the_process_pool_match_the_serial_ones(monkeypatch) -> None:
+    """A big night finds derivations on all cores, story by story; same result."""
+    original = page("harbor_wire", "dockworkers-strike-shuts-calder-bay-port")
+    rewrite = page("trendpulse_now", "calder-bay-port-grinds-to-a-halt-as-dockworkers-strike")
+    dam = [
+        text(src, name, T0) for src, name in (("a", "orrin_dam_night1"), ("b", "orrin_dam_night2"))
+    ]
+    articles = {"o": original, "r": rewrite, "d1": dam[0], "d2": dam[1]}
+    story_of = {"o": "st_port", "r": "st_port", "d1": "st_dam", "d2": "st_dam"}
+    times = {"o": T0, "r": T0 + timedelta(hours=2), "d1": T0, "d2": T0 + timedelta(hours=1)}
+    sources = {k: a["source_id"] for k, a in articles.items()}
+    bodies = {k: a["body"] for k, a in articles.items()}
+    serial = stories.find_derivations(story_of, times, sources, bodies, ["r", "d2"])
+    monkeypatch.setattr(story_night, "MIN_ARTICLES_PER_PROCESS", 1)
+    monkeypatch.setenv("WIREHOUSE_EXTRACT_PROCESSES", "2")
+    parallel = story_night._find_derivations(story_of, times, sources, bodies, ["r", "d2"])
+    assert parallel == serial
+    assert parallel["r"].derived_from == "o"
+
+
+def test_lsh_pairs_come_only_with_a_new_member() -> None:
+    """Copies are found among tonight's articles and against the history, never between
+    two earlier articles (compared on their own night); short texts take no part."""
+    words = [f"w{i}" for i in range(300)]
+    text_a = " ".join(words)
+    text_b = " ".join(words[:280])  # a trimmed copy
+    other = " ".join(f"x{i}" for i in range(300))
+    sigs = [dedup.minhash(dedup.shingle_hashes(t)) for t in (text_a, text_b, other, text_a)]
+    keys = dedup.band_keys(np.vstack(sigs))
+    assert keys.shape == (4, dedup.BANDS)
+    assert (keys[0] == dedup.band_keys(sigs[0])).all()
+    # rows 0-1 are history, 2-3 are new: (0, 1) is not made again; 3 copies both
+    assert dedup.candidate_pairs(keys, first_new=2) == {(0, 3), (1, 3)}
+    assert dedup.candidate_pairs(keys, first_new=0) >= {(0, 1), (0, 3), (1, 3)}
+    short = np.array([True, False, True, True])
+    assert dedup.candidate_pairs(keys, 2, short) == {(0, 3)}

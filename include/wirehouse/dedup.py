@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -81,17 +80,24 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     return values.min(axis=0).astype(np.uint32)
 
 
-def band_keys(signature: np.ndarray) -> list[int]:
-    """One 64-bit key per band: articles sharing any key are candidate duplicates."""
-    rows = signature.reshape(BANDS, ROWS)
-    return [
-        int.from_bytes(
-            hashlib.blake2b(band.tobytes() + bytes([i]), digest_size=8).digest(),
-            "little",
-            signed=True,
-        )
-        for i, band in enumerate(rows)
-    ]
+def band_keys(signatures: np.ndarray) -> np.ndarray:
+    """One 64-bit key per band and signature (rows: signatures of shape (n, PERMUTATIONS)
+    or one signature): articles sharing any key are candidate duplicates. Each band's
+    rows are folded through the splitmix64 finaliser, with the band number as the seed,
+    for all signatures at once (a night compares its articles with a history of 100,000)."""
+    rows = np.atleast_2d(signatures).reshape(-1, BANDS, ROWS).astype(np.uint64)
+    key = np.broadcast_to(np.arange(BANDS, dtype=np.uint64), rows.shape[:2]).copy()
+    for r in range(ROWS):
+        key = _splitmix64(key ^ rows[:, :, r])
+    return key.view(np.int64)
+
+
+def _splitmix64(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser: a cheap 64-bit mix (uint64 arithmetic wraps)."""
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
@@ -109,14 +115,30 @@ def containment(j: float, size_a: int, size_b: int) -> float:
     return min(1.0, j * (size_a + size_b) / (1.0 + j) / smaller)
 
 
-def candidate_pairs(keys: Sequence[Iterable[int]], first_new: int = 0) -> set[tuple[int, int]]:
-    """Index pairs (i < j, j >= first_new) sharing at least one band key: articles before
-    `first_new` were compared with each other on their own night, so only pairs with a
-    new member are made (a big history's buckets are never enumerated pair by pair)."""
+def candidate_pairs(
+    keys: np.ndarray, first_new: int = 0, eligible: np.ndarray | None = None
+) -> set[tuple[int, int]]:
+    """Index pairs (i < j, j >= first_new) sharing at least one band key (`keys`: one row
+    of :func:`band_keys` per article; rows where `eligible` is False take no part).
+
+    Articles before `first_new` were compared with each other on their own night, so only
+    pairs with a new member are made, and only the earlier articles' keys that some new
+    article shares are bucketed (a big history is looked up, never enumerated)."""
+    keys = np.asarray(keys, dtype=np.int64).reshape(-1, BANDS)
+    if eligible is None:
+        eligible = np.ones(len(keys), dtype=bool)
+    rows = np.arange(len(keys))
+    new_keys = keys[first_new:][eligible[first_new:]].ravel()
+    old = keys[:first_new]
+    hit = np.isin(old, new_keys) & eligible[:first_new, None]
+    old_rows, old_bands = np.nonzero(hit)
+    new_rows = np.repeat(rows[first_new:][eligible[first_new:]], BANDS)
     buckets: dict[int, list[int]] = defaultdict(list)
-    for i, article_keys in enumerate(keys):
-        for key in article_keys:
-            buckets[key].append(i)
+    # earlier articles first, each list in row order
+    for i, key in zip(old_rows.tolist(), old[old_rows, old_bands].tolist(), strict=True):
+        buckets[key].append(i)
+    for i, key in zip(new_rows.tolist(), new_keys.tolist(), strict=True):
+        buckets[key].append(i)
     pairs: set[tuple[int, int]] = set()
     for members in buckets.values():
         if len(members) > 1 and members[-1] >= first_new:

@@ -1,18 +1,21 @@
 """Story assignment: every outlet's version of one event in one story, night by night.
 
-Tonight's new articles are clustered together with the recent stories already in the
-warehouse, by group-average agglomerative clustering (UPGMA) over a sparse similarity
-graph:
+Each night re-clusters tonight's articles together with the recent stories they touch,
+by group-average agglomerative clustering (UPGMA) over a sparse similarity graph:
 
-- Nodes start as the recent stories (with all their members) and tonight's articles.
 - Edges are cosine similarities of the articles' term vectors (:mod:`wirehouse.textvec`),
   computed only for pairs that share one of their rarer key terms (an inverted index, no
-  all-pairs comparison). A story's similarity to another node is the sum of its members'
-  similarities, so group averages are exact sums over the graph (Lance-Williams).
-- The closest pair of clusters merges while their average similarity is at least
-  :data:`STORY_THRESHOLD` and their publication times are within
-  :data:`WINDOW_DAYS` of each other. Articles without a publication time use the night
-  they were collected.
+  all-pairs comparison).
+- A recent story is touched when one of its articles is at least :data:`REGION_MIN`
+  similar to a new article; its members are clustered again with tonight's articles, with
+  tonight's document frequencies, so an early night's mistake (made when few documents
+  were known) is undone. Untouched stories stay as they are.
+- The closest pair of groups merges while their average similarity is at least
+  :data:`STORY_THRESHOLD`, their stated publication times are within
+  :data:`WINDOW_DAYS` of each other (an undated article is not placed in time), their
+  languages agree and they are not each built around a name the other lacks. Then a
+  group of at most :data:`SMALL_STORY` articles joins the larger group it is on average
+  closest to, at :data:`ATTACH_THRESHOLD` or more.
 
 Group average, not single link, is what keeps two earthquakes apart: one article that
 mentions both cannot chain them, because every member of one story must on average be
@@ -21,10 +24,11 @@ close to every member of the other.
 Copies are decided first (:mod:`wirehouse.dedup`): a copy joins its representative's story
 and is not clustered on its own, so a wire story printed by fifty papers counts once.
 
-Ids are stable: a story that gains members keeps its id; when tonight's articles bridge
-two earlier stories they merge into the older one (earliest publication, then id) and the
-merge is returned for ``fct_story_merges``; a story made only of new articles takes an id
-derived from its earliest article, so re-running a night gives the same ids.
+Ids are stable (:func:`carry_ids`): an earlier story lives on in the group holding most of
+its members; when a group holds several, the oldest keeps its id and the merges are
+returned for ``fct_story_merges``; a group with no earlier story takes an id derived from
+its earliest article (never one used before), so re-running a night gives the same ids.
+Earlier articles that land in another story are returned as moves.
 """
 
 from __future__ import annotations
@@ -183,10 +187,9 @@ def find_duplicates(
             parent[drop] = keep
 
     scores: dict[str, float] = {}
-    keys = [
-        dedup.band_keys(sig) if sizes[i] >= dedup.MIN_SHINGLES else [] for i, sig in enumerate(sigs)
-    ]
-    for i, j in dedup.candidate_pairs(keys, first_new):
+    keys = dedup.band_keys(np.vstack(sigs)) if sigs else np.empty((0, dedup.BANDS), np.int64)
+    eligible = np.asarray(sizes, dtype=np.int64) >= dedup.MIN_SHINGLES
+    for i, j in dedup.candidate_pairs(keys, first_new, eligible):
         same, score = dedup.is_duplicate(sigs[i], sizes[i], sigs[j], sizes[j])
         if same:
             union(known_root.get(ids[i], ids[i]), ids[j])
@@ -323,6 +326,12 @@ class _LazyVectors(dict):
         self[article_id] = vector
         return vector
 
+    def prefetch(self, article_ids: Iterable[str]) -> None:
+        """Build the vectors of these articles in one batch (see textvec.tfidf_vectors)."""
+        missing = sorted({a for a in article_ids if a not in self and a in self.counts})
+        vectors = textvec.tfidf_vectors([self.counts[a] for a in missing], self.df, self.n)
+        self.update(zip(missing, vectors, strict=True))
+
 
 class _Vectors(Mapping[str, Mapping[str, float]]):
     """New and earlier vectors behind one lookup."""
@@ -335,6 +344,12 @@ class _Vectors(Mapping[str, Mapping[str, float]]):
     def __getitem__(self, article_id: str) -> Mapping[str, float]:
         vector = self.new.get(article_id)
         return vector if vector is not None else self.known[article_id]
+
+    def prefetch(self, article_ids: Iterable[str]) -> None:
+        """Build the earlier articles' vectors among these in one batch, when lazy."""
+        fetch = getattr(self.known, "prefetch", None)
+        if fetch is not None:
+            fetch(a for a in article_ids if a not in self.new)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.new)
@@ -431,6 +446,7 @@ def cluster_night(
     pool = new_ids + [
         k.article_id for k in originals if reachable is None or k.article_id in reachable
     ]
+    vectors.prefetch(pool)
     first = candidate_edges({i: vectors[i] for i in pool}, new_ids)
     story_of_known = {k.article_id: k.story_id for k in originals}
     touched = {
@@ -443,6 +459,7 @@ def cluster_night(
     region_known = [k for k in originals if k.story_id in touched]
     region = set(new_ids) | {k.article_id for k in region_known}
     edges = {pair: sim for pair, sim in first.items() if pair[0] in region and pair[1] in region}
+    vectors.prefetch(region)
     edges.update(
         candidate_edges(
             {i: vectors[i] for i in sorted(region)}, [k.article_id for k in region_known]
@@ -758,12 +775,10 @@ def assign_night(
         known,
     )
     originals = [a for a in new if a.article_id not in duplicates]
-    vectors = {
-        a.article_id: textvec.tfidf_vector(
-            features[a.article_id].term_counts, document_frequency, documents
-        )
-        for a in new
-    }
+    weighted = textvec.tfidf_vectors(
+        [features[a.article_id].term_counts for a in new], document_frequency, documents
+    )
+    vectors = {a.article_id: v for a, v in zip(new, weighted, strict=True)}
     new_vectors = {a.article_id: vectors[a.article_id] for a in originals}
     known_vectors = _LazyVectors(known_counts, document_frequency, documents)
     clustering = cluster_night(

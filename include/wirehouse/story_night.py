@@ -286,12 +286,59 @@ def _derivations(
     earlier = sorted(aid for aid, sid in story_of.items() if sid in joined and aid not in new_by_id)
     bodies = _bodies(con, earlier)
     bodies.update({a.article_id: a.body for a in new})
-    derivations = stories.find_derivations(story_of, times, sources, bodies, candidates)
+    derivations = _find_derivations(story_of, times, sources, bodies, candidates)
     for article_id, (rep, score) in copies.items():
         if rep and sources.get(rep) != sources[article_id]:
             # a copy of another outlet's text is derived from it, verbatim
             derivations[article_id] = stories.Derivation(rep, score or 1.0)
     return derivations
+
+
+def _find_derivations(
+    story_of: dict[str, str],
+    times: dict[str, datetime],
+    sources: dict[str, str],
+    bodies: dict[str, str],
+    candidates: list[str],
+) -> dict[str, stories.Derivation]:
+    """:func:`stories.find_derivations` on all cores for a big night: sentence matching
+    is pure Python and each story's candidates are independent of other stories', so the
+    stories are split into chunks, each sent with only the bodies it needs."""
+    processes = min(worker_processes(), max(1, len(candidates) // MIN_ARTICLES_PER_PROCESS))
+    if processes <= 1:
+        return stories.find_derivations(story_of, times, sources, bodies, candidates)
+    wanted: dict[str, list[str]] = {}
+    for c in candidates:
+        wanted.setdefault(story_of[c], []).append(c)
+    members: dict[str, list[str]] = {}
+    for article_id, story_id in story_of.items():
+        if story_id in wanted and article_id in bodies:
+            members.setdefault(story_id, []).append(article_id)
+    story_ids = sorted(wanted)
+    chunks = []
+    step = max(1, len(story_ids) // (processes * 8))
+    for i in range(0, len(story_ids), step):
+        chunk = story_ids[i : i + step]
+        ids = [m for sid in chunk for m in members.get(sid, [])]
+        chunks.append(
+            (
+                {m: story_of[m] for m in ids},
+                {m: times[m] for m in ids},
+                {m: sources[m] for m in ids if m in sources},
+                {m: bodies[m] for m in ids},
+                [c for sid in chunk for c in wanted[sid]],
+            )
+        )
+    context = multiprocessing.get_context("spawn")
+    result: dict[str, stories.Derivation] = {}
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        for part in pool.map(_derive_chunk, chunks):
+            result.update(part)
+    return result
+
+
+def _derive_chunk(args: tuple) -> dict[str, stories.Derivation]:
+    return stories.find_derivations(*args)
 
 
 def _rows(

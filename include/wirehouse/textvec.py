@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
 
 VECTOR_TERMS = 80
 NAME_BOOST = 2.0
@@ -137,14 +139,56 @@ def tfidf_vector(
     terms: int = VECTOR_TERMS,
 ) -> dict[str, float]:
     """The article's unit-length vector over its top `terms` terms."""
-    weights = {
-        t: (1.0 + math.log(c)) * idf(document_frequency.get(t, 0), documents)
-        for t, c in counts.items()
-        if c > 0
-    }
-    top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:terms]
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    return {t: w / norm for t, w in top}
+    return tfidf_vectors([counts], document_frequency, documents, terms)[0]
+
+
+def tfidf_vectors(
+    counts: Sequence[Mapping[str, float]],
+    document_frequency: Mapping[str, int],
+    documents: int,
+    terms: int = VECTOR_TERMS,
+) -> list[dict[str, float]]:
+    """Unit-length vectors over each article's top `terms` terms (weight: sublinear term
+    frequency times :func:`idf`; ties by term), computed for all articles at once in
+    numpy: a night weighs tens of thousands of articles, and term by term in Python that
+    was a fifth of the story stage."""
+    vocabulary: dict[str, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    values: list[float] = []
+    for row, article in enumerate(counts):
+        for term, count in article.items():
+            if count > 0:
+                rows.append(row)
+                columns.append(vocabulary.setdefault(term, len(vocabulary)))
+                values.append(count)
+    words = list(vocabulary)
+    if not rows:
+        return [{} for _ in counts]
+    # ties are broken by the term itself, so the cut at `terms` does not depend on order
+    alphabetical = np.empty(len(words), dtype=np.int64)
+    alphabetical[np.argsort(np.asarray(words, dtype=object), kind="stable")] = np.arange(len(words))
+    idfs = np.asarray(
+        [idf(document_frequency.get(w, 0), documents) for w in words], dtype=np.float64
+    )
+    row = np.asarray(rows, dtype=np.int64)
+    col = np.asarray(columns, dtype=np.int64)
+    weight = (1.0 + np.log(np.asarray(values, dtype=np.float64))) * idfs[col]
+    order = np.lexsort((alphabetical[col], -weight, row))
+    row, col, weight = row[order], col[order], weight[order]
+    starts = np.searchsorted(row, np.arange(len(counts)))
+    keep = np.arange(row.size) - starts[row] < terms
+    row, col, weight = row[keep], col[keep], weight[keep]
+    norms = np.sqrt(np.bincount(row, weights=weight * weight, minlength=len(counts)))
+    norms[norms == 0] = 1.0
+    weight = weight / norms[row]
+    bounds = np.searchsorted(row, np.arange(len(counts) + 1))
+    names = [words[c] for c in col.tolist()]
+    scaled = weight.tolist()
+    return [
+        dict(zip(names[lo:hi], scaled[lo:hi], strict=True))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
