@@ -221,8 +221,7 @@ def find_duplicates(
 @dataclass
 class _Cluster:
     members: list[str]
-    first: datetime
-    last: datetime
+    first: datetime  # earliest member's time: the story's age when ids are carried over
     size: int
     names: Counter[str] = field(default_factory=Counter)  # members naming each name
     core: Counter[str] = field(default_factory=Counter)  # members with it in their top names
@@ -466,7 +465,16 @@ def cluster_night(
         )
     )
 
-    nodes = [_node_of_new(a) for a in new] + [_node_of_known(k) for k in region_known]
+    nodes = [
+        _singleton(
+            a.article_id,
+            article_time(a.published_at, a.observed_at),
+            a.published_at,
+            a.language,
+            a.names,
+        )
+        for a in new
+    ] + [_singleton(k.article_id, k.time, k.published, k.language, k.names) for k in region_known]
     groups = _agglomerate(nodes, edges, threshold, window)
     order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
     ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
@@ -485,28 +493,21 @@ def cluster_night(
     return Clustering(story_of, merges, similarity)
 
 
-def _node_of_new(a: NewArticle) -> _Cluster:
-    t = article_time(a.published_at, a.observed_at)
+def _singleton(
+    article_id: str,
+    time: datetime,
+    published: datetime | None,
+    language: str | None,
+    names: Sequence[str],
+) -> _Cluster:
+    """One article as a group of its own, the start of the agglomeration."""
     return _Cluster(
-        [a.article_id],
-        t,
-        t,
+        [article_id],
+        time,
         1,
-        *_name_counts([a.names]),
-        language=_known_language([a.language]),
-        published=_span([a.published_at]),
-    )
-
-
-def _node_of_known(k: KnownArticle) -> _Cluster:
-    return _Cluster(
-        [k.article_id],
-        k.time,
-        k.time,
-        1,
-        *_name_counts([k.names]),
-        language=_known_language([k.language]),
-        published=_span([k.published]),
+        *_name_counts([names]),
+        language=_known_language([language]),
+        published=_span([published]),
     )
 
 
@@ -514,7 +515,6 @@ def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
     return _Cluster(
         a.members + b.members,
         min(a.first, b.first),
-        max(a.last, b.last),
         a.size + b.size,
         a.names + b.names,
         a.core + b.core,
@@ -580,8 +580,9 @@ def _agglomerate(
         for nbr, s in combined.items():
             links[cid][nbr] = s
             links[nbr][cid] = s
-            if s / (merged.size * clusters[nbr].size) >= threshold:
-                heapq.heappush(heap, (-s / (merged.size * clusters[nbr].size), cid, nbr))
+            average = s / (merged.size * clusters[nbr].size)
+            if average >= threshold:
+                heapq.heappush(heap, (-average, cid, nbr))
 
     attach: dict[int, int] = {}
     for cid in sorted(clusters):

@@ -266,10 +266,11 @@ def _derivations(
     }
     times = {k.article_id: k.time for k in known}
     sources = {k.article_id: k.source_id for k in known}
+    moved = {m.article_id for m in result.moves}
     copies = {
         k.article_id: (k.duplicate_of, k.duplicate_score)
         for k in known
-        if k.duplicate_of is not None
+        if k.duplicate_of is not None and k.article_id in moved
     }
     new_by_id = {a.article_id: a for a in new}
     candidates = [m.article_id for m in result.moves if m.article_id not in copies]
