@@ -3,6 +3,7 @@ same-kind events kept apart, stories growing over nights with stable ids, merges
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,6 +173,10 @@ def test_articles_are_assigned_once(settings: Settings) -> None:
 # -- pure parts ----------------------------------------------------------------------------
 
 
+def vecs(vectors: dict[str, dict[str, float]]) -> textvec.VectorSet:
+    return textvec.VectorSet.from_dicts(vectors)
+
+
 def _known(
     aid: str, story: str, vector: dict[str, float], names: list[str]
 ) -> stories.KnownArticle:
@@ -195,7 +200,7 @@ def test_a_new_article_bridging_two_stories_merges_them_into_the_older() -> None
     k2.time = T0 + timedelta(hours=5)
     bridge = stories.NewArticle("b", "s", None, "", T0, T0, names=["orrin"])
     vb = {"orrin": 0.55, "dam": 0.55, "gate": 0.45, "spillway": 0.44}
-    got = stories.cluster_night([bridge], {"b": vb}, [k1, k2], {"a1": v1, "a2": v2})
+    got = stories.cluster_night([bridge], [k1, k2], vecs({"b": vb, "a1": v1, "a2": v2}))
     assert got.story_of["b"] == "st_old"
     assert [(m.merged_story_id, m.into_story_id) for m in got.merges] == [("st_new", "st_old")]
 
@@ -204,7 +209,7 @@ def test_window_keeps_old_stories_apart() -> None:
     v = {"orrin": 0.7, "dam": 0.7}
     k = _known("a1", "st_old", v, [])
     late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=30), T0, names=[])
-    story_of = stories.cluster_night([late], {"b": v}, [k], {"a1": v}).story_of
+    story_of = stories.cluster_night([late], [k], vecs({"b": v, "a1": v})).story_of
     assert story_of["b"] != "st_old"
 
 
@@ -212,7 +217,7 @@ def test_languages_do_not_mix() -> None:
     v = {"valmont": 0.7, "tramway": 0.7}
     fr = stories.NewArticle("fr", "s", None, "", T0, T0, language="fr")
     en = stories.NewArticle("en", "s", None, "", T0, T0, language="en")
-    story_of = stories.cluster_night([fr, en], {"fr": v, "en": v}, [], {}).story_of
+    story_of = stories.cluster_night([fr, en], [], vecs({"fr": v, "en": v})).story_of
     assert story_of["fr"] != story_of["en"]
 
 
@@ -229,7 +234,7 @@ def test_reclustering_moves_an_article_out_of_a_story_it_does_not_fit() -> None:
     ]
     v = {"brackwater": 0.7, "levee": 0.7}
     got = stories.cluster_night(
-        fresh, {"n0": v, "n1": v}, [k1, k2], {"a1": orrin, "a2": v}, taken={"st_early"}
+        fresh, [k1, k2], vecs({"n0": v, "n1": v, "a1": orrin, "a2": v}), taken={"st_early"}
     )
     assert got.story_of["a1"] == "st_early"
     assert got.story_of["a2"] == got.story_of["n0"] == got.story_of["n1"] != "st_early"
@@ -243,11 +248,11 @@ def test_small_groups_attach_to_the_story_they_are_close_to_on_average() -> None
     members = [stories.NewArticle(f"m{i}", "s", None, "", T0, T0) for i in range(4)]
     late = stories.NewArticle("x", "s", None, "", T0, T0)
     vectors = {f"m{i}": core for i in range(4)} | {"x": {"orrin": 0.175, "gate": 0.98}}
-    got = stories.cluster_night([*members, late], vectors, [], {})
+    got = stories.cluster_night([*members, late], [], vecs(vectors))
     assert stories.ATTACH_THRESHOLD <= 0.14 < stories.STORY_THRESHOLD
     assert got.story_of["x"] == got.story_of["m0"]
     pair = stories.cluster_night(
-        [members[0], late], {"m0": core, "x": vectors["x"]}, [], {}
+        [members[0], late], [], vecs({"m0": core, "x": vectors["x"]})
     ).story_of
     assert pair["x"] != pair["m0"]
 
@@ -356,3 +361,33 @@ def test_lsh_pairs_come_only_with_a_new_member() -> None:
     assert dedup.candidate_pairs(keys, first_new=0) >= {(0, 1), (0, 3), (1, 3)}
     short = np.array([True, False, True, True])
     assert dedup.candidate_pairs(keys, 2, short) == {(0, 3)}
+
+
+def test_candidate_pairs_are_the_new_articles_key_term_neighbours() -> None:
+    """Every pair with a new member sharing one of either's key terms (in a posting of
+    at most MAX_POSTING) is scored, with its cosine; no pair of two earlier articles."""
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(60)]
+
+    def unit(v: dict[str, float]) -> dict[str, float]:
+        norm = sum(x * x for x in v.values()) ** 0.5
+        return {t: x / norm for t, x in v.items()}
+
+    raw = {f"a{i:02d}": unit({w: rng.random() for w in rng.sample(words, 14)}) for i in range(40)}
+    vectors = vecs(raw)
+    new = [f"a{i:02d}" for i in range(0, 40, 3)]
+    got = stories.candidate_edges(vectors, new)
+    keys = {
+        a: {t for t, _ in sorted(raw[a].items(), key=lambda kv: (-kv[1], kv[0]))[:12]} for a in raw
+    }
+    expected = {}
+    for x in new:
+        for y in raw:
+            if x == y or not keys[x] & keys[y]:
+                continue
+            sim = sum(w * raw[y].get(t, 0.0) for t, w in raw[x].items())
+            if sim >= stories.MIN_EDGE:
+                expected[(min(x, y), max(x, y))] = sim
+    assert set(got) == set(expected)
+    assert all(abs(got[p] - expected[p]) < 1e-9 for p in expected)
+    assert len(expected) > 50

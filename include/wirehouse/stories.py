@@ -54,6 +54,7 @@ WINDOW_DAYS = 7
 KEY_TERMS = 12
 MAX_POSTING = 100
 PAIR_CHUNK = 50_000
+PAIR_BLOCK = 2_000_000
 MIN_EDGE = 0.05
 MAX_DERIVATION_SOURCES = 25
 SMALL_STORY = 3
@@ -96,12 +97,26 @@ class KnownArticle:
 
 @dataclass
 class Features:
-    """What is kept per article so later nights can compare with it."""
+    """What a worker computes once per new article, and later nights compare with: its
+    distinct terms with their weighted counts, its names and its MinHash signature."""
 
-    term_counts: Counter[str]
+    terms: list[str]
+    counts: np.ndarray  # float64, one per term
     names: list[str]
     signature: np.ndarray
     shingle_count: int
+
+
+@dataclass
+class NightFeatures:
+    """Tonight's new articles' features, compactly: term counts as rows of one sparse
+    matrix over the night's vocabulary (ids, not a dict of strings per article, which at
+    100,000 articles was gigabytes), signatures as one array."""
+
+    counts: sparse.csr_matrix  # one row per new article, in the night's order
+    names: list[list[str]]
+    signatures: np.ndarray  # (articles, dedup.PERMUTATIONS) uint32
+    shingle_counts: np.ndarray
 
 
 @dataclass
@@ -136,7 +151,7 @@ class StoryMerge:
 class NightResult:
     assignments: list[Assignment]
     merges: list[StoryMerge]
-    vectors: dict[str, dict[str, float]] = field(default_factory=dict)  # tonight's weighting
+    vectors: textvec.VectorSet | None = None  # tonight's new articles, tonight's weighting
     moves: list[Move] = field(default_factory=list)
     regrouped: dict[str, str] = field(default_factory=dict)  # every re-clustered article
 
@@ -229,147 +244,100 @@ class _Cluster:
     published: tuple[datetime, datetime] | None = None  # range of stated publication times
 
 
-def _key_terms(vector: Mapping[str, float]) -> list[str]:
-    """The heaviest terms of a vector (TF-IDF: frequent in it, rare elsewhere): the ones
-    that find its neighbours."""
-    return [t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:KEY_TERMS]]
+def key_terms(vectors: textvec.VectorSet, limit: int = KEY_TERMS) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's `limit` heaviest terms (TF-IDF: frequent in it, rare
+    elsewhere; ties by term): the ones that find its neighbours."""
+    matrix = vectors.matrix
+    n = matrix.shape[0]
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    col = matrix.indices.astype(np.int64)
+    order = np.lexsort((vectors.vocabulary.rank()[col], -matrix.data, row))
+    row, col = row[order], col[order]
+    keep = np.arange(row.size) - np.searchsorted(row, np.arange(n))[row] < limit
+    return row[keep], col[keep]
 
 
 def candidate_edges(
-    vectors: Mapping[str, Mapping[str, float]],
-    new_ids: Iterable[str],
+    vectors: textvec.VectorSet, new_ids: Iterable[str]
 ) -> dict[tuple[str, str], float]:
     """Cosine similarity of every pair (one of them new) sharing a key term.
 
     Terms in more than :data:`MAX_POSTING` vectors' key terms are not used to find pairs
-    (a word that common cannot mark one event); their weight still counts in the cosine."""
-    postings: dict[str, list[int]] = defaultdict(list)
-    ids = sorted(vectors)
-    index = {article_id: i for i, article_id in enumerate(ids)}
-    keys = [_key_terms(vectors[article_id]) for article_id in ids]
-    for i, terms in enumerate(keys):
-        for term in terms:
-            postings[term].append(i)
-    new_rows = sorted(index[a] for a in set(new_ids))
-    is_new = np.zeros(len(ids), dtype=bool)
-    is_new[new_rows] = True
-    matrix = _matrix(ids, vectors)
+    (a word that common cannot mark one event); their weight still counts in the cosine.
+    Pairs are enumerated in numpy, a block of new articles at a time, so memory stays
+    bounded however big the night is."""
+    n = vectors.matrix.shape[0]
+    rows, cols = key_terms(vectors)
+    usable = np.bincount(cols, minlength=vectors.matrix.shape[1])[cols] <= MAX_POSTING
+    rows, cols = rows[usable], cols[usable]
+    by_term = np.lexsort((rows, cols))
+    rows, cols = rows[by_term], cols[by_term]
+    first = np.searchsorted(cols, cols, side="left")  # each entry's posting, as a range
+    length = np.searchsorted(cols, cols, side="right") - first
+    is_new = np.zeros(n, dtype=bool)
+    is_new[[vectors.index[a] for a in set(new_ids)]] = True
+    mine = np.nonzero(is_new[rows])[0]
+    mine = mine[np.argsort(rows[mine], kind="stable")]  # a new article's entries together
     edges: dict[tuple[str, str], float] = {}
-    left: list[int] = []
-    right: list[int] = []
-    for i in new_rows:
-        seen: set[int] = set()
-        for term in keys[i]:
-            posting = postings[term]
-            if len(posting) <= MAX_POSTING:
-                seen.update(posting)
+    block = PAIR_BLOCK // MAX_POSTING  # entries: each pairs with at most MAX_POSTING rows
+    start = 0
+    while start < mine.size:
+        stop = min(mine.size, start + block)
+        while stop < mine.size and rows[mine[stop]] == rows[mine[stop - 1]]:
+            stop += 1  # never split one article's entries
+        entries = mine[start:stop]
+        start = stop
+        lengths = length[entries]
+        left = np.repeat(rows[entries], lengths)
+        offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        right = rows[np.repeat(first[entries], lengths) + offset]
         # each pair once: from its new member with the smaller row
-        for j in seen:
-            if j != i and (not is_new[j] or i < j):
-                left.append(i)
-                right.append(j)
-        if len(left) >= PAIR_CHUNK:
-            _score_pairs(matrix, ids, left, right, edges)
-            left, right = [], []
-    _score_pairs(matrix, ids, left, right, edges)
+        keep = (left != right) & (~is_new[right] | (left < right))
+        pairs = np.unique(left[keep] * n + right[keep])
+        for lo in range(0, pairs.size, PAIR_CHUNK):
+            chunk = pairs[lo : lo + PAIR_CHUNK]
+            _score_pairs(vectors, chunk // n, chunk % n, edges)
     return edges
 
 
 def _score_pairs(
-    matrix: sparse.csr_matrix,
-    ids: Sequence[str],
-    left: list[int],
-    right: list[int],
+    vectors: textvec.VectorSet,
+    left: np.ndarray,
+    right: np.ndarray,
     edges: dict[tuple[str, str], float],
 ) -> None:
-    """Cosine similarities of a chunk of candidate pairs, keeping those worth an edge;
-    chunked so memory stays bounded however many candidates a night has."""
-    if not left:
+    """Cosine similarities of a chunk of candidate pairs, in one sparse product, keeping
+    those worth an edge."""
+    if not left.size:
         return
-    a, b = np.asarray(left), np.asarray(right)
-    sims = np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1)).ravel()
+    matrix, ids = vectors.matrix, vectors.ids
+    sims = np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
     keep = np.nonzero(sims >= MIN_EDGE)[0]
-    for i, j, sim in zip(a[keep].tolist(), b[keep].tolist(), sims[keep].tolist(), strict=True):
+    for i, j, sim in zip(
+        left[keep].tolist(), right[keep].tolist(), sims[keep].tolist(), strict=True
+    ):
         x, y = ids[i], ids[j]
         edges[(x, y) if x < y else (y, x)] = sim
 
 
-def _matrix(ids: Sequence[str], vectors: Mapping[str, Mapping[str, float]]) -> sparse.csr_matrix:
-    """The vectors as rows of a sparse matrix, so similarities of many pairs are computed
-    at once in C instead of pair by pair in Python."""
-    vocabulary: dict[str, int] = {}
-    indptr, columns, values = [0], [], []
-    for article_id in ids:
-        for term, weight in vectors[article_id].items():
-            columns.append(vocabulary.setdefault(term, len(vocabulary)))
-            values.append(weight)
-        indptr.append(len(columns))
-    return sparse.csr_matrix(
-        (np.asarray(values, dtype=np.float64), np.asarray(columns), np.asarray(indptr)),
-        shape=(len(ids), max(1, len(vocabulary))),
-    )
-
-
-class _LazyVectors(dict):
-    """Earlier articles' vectors, built from their kept term counts only when asked for:
-    most of a large history is never a neighbour of tonight's articles."""
-
-    def __init__(
-        self, counts: Mapping[str, Mapping[str, float]], df: Mapping[str, int], n: int
-    ) -> None:
-        super().__init__()
-        self.counts, self.df, self.n = counts, df, n
-
-    def __missing__(self, article_id: str) -> dict[str, float]:
-        vector = textvec.tfidf_vector(self.counts[article_id], self.df, self.n)
-        self[article_id] = vector
-        return vector
-
-    def prefetch(self, article_ids: Iterable[str]) -> None:
-        """Build the vectors of these articles in one batch (see textvec.tfidf_vectors)."""
-        missing = sorted({a for a in article_ids if a not in self and a in self.counts})
-        vectors = textvec.tfidf_vectors([self.counts[a] for a in missing], self.df, self.n)
-        self.update(zip(missing, vectors, strict=True))
-
-
-class _Vectors(Mapping[str, Mapping[str, float]]):
-    """New and earlier vectors behind one lookup."""
-
-    def __init__(
-        self, new: Mapping[str, Mapping[str, float]], known: Mapping[str, Mapping[str, float]]
-    ) -> None:
-        self.new, self.known = new, known
-
-    def __getitem__(self, article_id: str) -> Mapping[str, float]:
-        vector = self.new.get(article_id)
-        return vector if vector is not None else self.known[article_id]
-
-    def prefetch(self, article_ids: Iterable[str]) -> None:
-        """Build the earlier articles' vectors among these in one batch, when lazy."""
-        fetch = getattr(self.known, "prefetch", None)
-        if fetch is not None:
-            fetch(a for a in article_ids if a not in self.new)
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.new)
-
-    def __len__(self) -> int:
-        return len(self.new)
-
-
 def reachable_known(
-    new_vectors: Mapping[str, Mapping[str, float]],
+    new_vectors: textvec.VectorSet,
     known: Sequence[KnownArticle],
-    known_counts: Mapping[str, Mapping[str, float]],
+    known_counts: sparse.csr_matrix,
 ) -> set[str]:
-    """Earlier articles that keep one of tonight's key terms among their terms: the only
-    ones that can share a key term with a new article, so the only ones whose vectors the
-    candidate search needs."""
-    wanted = {t for v in new_vectors.values() for t in _key_terms(v)}
+    """Earlier articles (rows of `known_counts`, in `known`'s order) that keep one of
+    tonight's key terms among their terms: the only ones that can share a key term with
+    a new article, so the only ones the candidate search needs."""
+    wanted = np.zeros(len(new_vectors.vocabulary), dtype=bool)
+    wanted[key_terms(new_vectors)[1]] = True
+    counts = textvec.widen(known_counts, wanted.size)
+    entry_row = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    hit = np.zeros(counts.shape[0], dtype=bool)
+    hit[entry_row[wanted[counts.indices]]] = True
     return {
         k.article_id
-        for k in known
-        if k.duplicate_of is None and not wanted.isdisjoint(known_counts[k.article_id])
+        for k, h in zip(known, hit.tolist(), strict=True)
+        if h and k.duplicate_of is None
     }
 
 
@@ -413,9 +381,8 @@ class Clustering:
 
 def cluster_night(
     new: Sequence[NewArticle],
-    new_vectors: Mapping[str, Mapping[str, float]],
     known: Sequence[KnownArticle],
-    known_vectors: Mapping[str, Mapping[str, float]],
+    vectors: textvec.VectorSet,
     threshold: float = STORY_THRESHOLD,
     window_days: int = WINDOW_DAYS,
     reachable: set[str] | None = None,
@@ -430,23 +397,23 @@ def cluster_night(
     result is what clustering the region at once would give. Untouched stories stay as
     they are, so a night costs what its region costs, not what the history costs.
 
-    `reachable`, when given, limits the earlier articles searched for neighbours of new
-    ones (see :func:`reachable_known`). `taken` holds every story id used before (alive
-    or merged away), so a splinter of a story never takes an id back.
+    `vectors` holds the term vectors of the new articles and of (at least) the earlier
+    ones that are not copies. `reachable`, when given, limits the earlier articles
+    searched for neighbours of new ones (see :func:`reachable_known`). `taken` holds
+    every story id used before (alive or merged away), so a splinter of a story never
+    takes an id back.
 
     Ids carry over: each earlier story's home is the group holding most of its members;
     a group keeps the oldest story homed in it (earliest member, then id) and the others
     homed there merge into it. A group with no home takes an id from its earliest
     article."""
     window = timedelta(days=window_days)
-    vectors = _Vectors(new_vectors, known_vectors)
     new_ids = sorted(a.article_id for a in new)
     originals = [k for k in known if k.duplicate_of is None]
     pool = new_ids + [
         k.article_id for k in originals if reachable is None or k.article_id in reachable
     ]
-    vectors.prefetch(pool)
-    first = candidate_edges({i: vectors[i] for i in pool}, new_ids)
+    first = candidate_edges(vectors.subset(pool), new_ids)
     story_of_known = {k.article_id: k.story_id for k in originals}
     touched = {
         story_of_known[x]
@@ -456,14 +423,10 @@ def cluster_night(
         if x in story_of_known
     }
     region_known = [k for k in originals if k.story_id in touched]
-    region = set(new_ids) | {k.article_id for k in region_known}
+    region_vectors = vectors.subset(new_ids + [k.article_id for k in region_known])
+    region = set(region_vectors.ids)
     edges = {pair: sim for pair, sim in first.items() if pair[0] in region and pair[1] in region}
-    vectors.prefetch(region)
-    edges.update(
-        candidate_edges(
-            {i: vectors[i] for i in sorted(region)}, [k.article_id for k in region_known]
-        )
-    )
+    edges.update(candidate_edges(region_vectors, [k.article_id for k in region_known]))
 
     nodes = [
         _singleton(
@@ -478,19 +441,30 @@ def cluster_night(
     groups = _agglomerate(nodes, edges, threshold, window)
     order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
     ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
-    story_of: dict[str, str] = {}
-    similarity: dict[str, float] = {}
-    for members, story_id in zip(groups, ids, strict=True):
-        total = _vector_sum(vectors[m] for m in members) if len(members) > 1 else {}
-        for m in members:
-            story_of[m] = story_id
-            # mean cosine to the other members: (v . sum - v . v) / (size - 1), v unit length
-            similarity[m] = (
-                round((textvec.dot(vectors[m], total) - 1.0) / (len(members) - 1), 6)
-                if len(members) > 1
-                else 1.0
-            )
-    return Clustering(story_of, merges, similarity)
+    story_of = {m: story_id for members, story_id in zip(groups, ids, strict=True) for m in members}
+    return Clustering(story_of, merges, mean_similarities(region_vectors, groups))
+
+
+def mean_similarities(
+    vectors: textvec.VectorSet, groups: Sequence[Sequence[str]]
+) -> dict[str, float]:
+    """Each member's mean cosine to the rest of its group (1 when alone), for all groups
+    at once: (v . sum - v . v) / (size - 1) with v of unit length."""
+    members = [m for group in groups for m in group]
+    if not members:
+        return {}
+    sizes = np.asarray([len(group) for group in groups], dtype=np.int64)
+    label = np.repeat(np.arange(len(groups)), sizes)
+    matrix = vectors.subset(members).matrix
+    indicator = sparse.csr_matrix(
+        (np.ones(len(members)), (label, np.arange(len(members)))),
+        shape=(len(groups), len(members)),
+    )
+    totals = (indicator @ matrix).tocsr()
+    dots = np.asarray(matrix.multiply(totals[label]).sum(axis=1)).ravel()
+    size = sizes[label]
+    means = np.where(size > 1, (dots - 1.0) / np.maximum(size - 1, 1), 1.0)
+    return {m: round(float(v), 6) for m, v in zip(members, means.tolist(), strict=True)}
 
 
 def _singleton(
@@ -668,14 +642,6 @@ def _average_between(
     return total / (len(a) * len(b)) if a and b else 0.0
 
 
-def _vector_sum(vectors: Iterable[Mapping[str, float]]) -> dict[str, float]:
-    total: dict[str, float] = defaultdict(float)
-    for vector in vectors:
-        for term, weight in vector.items():
-            total[term] += weight
-    return total
-
-
 def _name_counts(name_lists: Iterable[Sequence[str]]) -> tuple[Counter[str], Counter[str]]:
     names: Counter[str] = Counter()
     core: Counter[str] = Counter()
@@ -757,38 +723,45 @@ def find_derivations(
 def assign_night(
     new: Sequence[NewArticle],
     known: Sequence[KnownArticle],
-    known_counts: Mapping[str, Mapping[str, float]],
-    document_frequency: Mapping[str, int],
+    known_counts: sparse.csr_matrix,
+    vocabulary: textvec.Vocabulary,
+    document_frequency: np.ndarray,
     documents: int,
-    features: Mapping[str, Features],
+    features: NightFeatures,
     threshold: float = STORY_THRESHOLD,
     taken: Iterable[str] = (),
 ) -> NightResult:
     """Copies, then stories, for tonight's new articles against the kept recent history.
 
-    `document_frequency`/`documents` include tonight's articles; `features` holds each new
-    article's (see :func:`features_of`). Vectors are rebuilt from the kept term counts
-    with tonight's document frequencies, so every article is weighed the same way."""
+    `features` holds the new articles' (rows in `new`'s order, see :func:`features_of`),
+    `known_counts` the earlier articles' kept term counts (rows in `known`'s order), both
+    over `vocabulary`; `document_frequency` (per column) and `documents` include
+    tonight's articles. Every vector is weighed afresh with tonight's document
+    frequencies, so every article is weighed the same way."""
     duplicates = find_duplicates(
         new,
-        {a.article_id: features[a.article_id].signature for a in new},
-        {a.article_id: features[a.article_id].shingle_count for a in new},
+        {a.article_id: features.signatures[i] for i, a in enumerate(new)},
+        {a.article_id: int(features.shingle_counts[i]) for i, a in enumerate(new)},
         known,
     )
     originals = [a for a in new if a.article_id not in duplicates]
-    weighted = textvec.tfidf_vectors(
-        [features[a.article_id].term_counts for a in new], document_frequency, documents
+
+    def weigh(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        return textvec.tfidf_matrix(
+            textvec.widen(counts, len(vocabulary)), document_frequency, documents, vocabulary.rank()
+        )
+
+    new_vectors = textvec.VectorSet([a.article_id for a in new], weigh(features.counts), vocabulary)
+    known_vectors = textvec.VectorSet(
+        [k.article_id for k in known], weigh(known_counts), vocabulary
     )
-    vectors = {a.article_id: v for a, v in zip(new, weighted, strict=True)}
-    new_vectors = {a.article_id: vectors[a.article_id] for a in originals}
-    known_vectors = _LazyVectors(known_counts, document_frequency, documents)
+    original_vectors = new_vectors.subset([a.article_id for a in originals])
     clustering = cluster_night(
         originals,
-        new_vectors,
         known,
-        known_vectors,
+        original_vectors.concat(known_vectors),
         threshold,
-        reachable=reachable_known(new_vectors, known, known_counts),
+        reachable=reachable_known(original_vectors, known, known_counts),
         taken=taken,
     )
     story_of, similarity = clustering.story_of, clustering.similarity
@@ -814,7 +787,7 @@ def assign_night(
         story = story_of[follows]
         if story != merged_into.get(k.story_id, k.story_id):
             moves.append(Move(k.article_id, story, similarity.get(k.article_id)))
-    return NightResult(assignments, clustering.merges, vectors, moves, story_of)
+    return NightResult(assignments, clustering.merges, new_vectors, moves, story_of)
 
 
 def features_of(article: NewArticle) -> Features:
@@ -823,4 +796,10 @@ def features_of(article: NewArticle) -> Features:
     signature of its shingles."""
     counts, names = textvec.article_terms(article.title, article.body)
     hashes = dedup.shingle_hashes(article.body)
-    return Features(counts, names, dedup.minhash(hashes), int(hashes.size))
+    return Features(
+        list(counts),
+        np.fromiter(counts.values(), dtype=np.float64, count=len(counts)),
+        names,
+        dedup.minhash(hashes),
+        int(hashes.size),
+    )

@@ -16,17 +16,19 @@ Its latest row is where it stands.
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from scipy import sparse
 
-from wirehouse import land, load, stories
+from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
@@ -75,14 +77,22 @@ class History:
     """What earlier nights left for tonight."""
 
     known: list[stories.KnownArticle]  # articles within the window, as they stand
-    counts: dict[str, dict[str, float]]  # their kept term counts
+    counts: sparse.csr_matrix  # their kept term counts, rows in `known`'s order
     assigned: set[str]  # every article that has a story already
     taken: set[str]  # every story id used so far, alive or merged away
 
 
-def _history(con: duckdb.DuckDBPyConnection, run_date: str, lo: datetime, hi: datetime) -> History:
+def _history(
+    con: duckdb.DuckDBPyConnection,
+    run_date: str,
+    lo: datetime,
+    hi: datetime,
+    vocabulary: textvec.Vocabulary,
+) -> History:
     """Earlier nights' articles within the window (each with its latest story row),
-    every earlier-assigned article and every story id used before."""
+    every earlier-assigned article and every story id used before. Terms, counts and
+    signatures are read as Arrow columns straight into arrays (a history of 100,000
+    articles holds 8 million kept terms: as Python objects they cost gigabytes)."""
     assigned: set[str] = set()
     taken: set[str] = set()
     for article_id, story_id in con.execute(
@@ -98,83 +108,121 @@ def _history(con: duckdb.DuckDBPyConnection, run_date: str, lo: datetime, hi: da
     ).fetchall()
     merges = resolve_merges([(r[0], r[1]) for r in merge_rows])
     taken.update(merges)
-    rows = con.execute(
+    table = con.sql(
         """
         with latest as (
             select article_id, story_id, duplicate_of_article_id, duplicate_score
             from landing.article_stories
-            where run_date < ?
+            where run_date < $run_date
             qualify row_number() over (partition by article_id order by run_date desc) = 1
         )
         select s.article_id, s.source_id, s.story_time, s.published_at, s.terms,
-               s.term_counts, s.names,
-               s.minhash, s.shingle_count, s.content_hash, s.language, a.story_id,
-               a.duplicate_of_article_id, a.duplicate_score
+               s.term_counts, s.names, s.minhash, s.shingle_count, s.content_hash,
+               s.language, a.story_id, a.duplicate_of_article_id, a.duplicate_score
         from landing.article_signatures as s
         join latest as a on a.article_id = s.article_id
-        where s.run_date < ? and s.story_time between ? and ?
+        where s.run_date < $run_date and s.story_time between $lo and $hi
         order by s.article_id
         """,
-        [
-            run_date,
-            run_date,
-            lo - timedelta(days=HISTORY_DAYS),
-            hi + timedelta(days=HISTORY_DAYS),
-        ],
-    ).fetchall()
-    known, counts = [], {}
-    for (
-        aid,
-        src,
-        t,
-        published,
-        terms,
-        tcounts,
-        names,
-        sig,
-        shingles,
-        chash,
-        lang,
-        story,
-        dup,
-        dup_score,
-    ) in rows:
-        known.append(
-            stories.KnownArticle(
-                article_id=aid,
-                story_id=merges.get(story, story),
-                source_id=src,
-                time=t.astimezone(UTC),
-                signature=np.asarray(sig, dtype=np.uint32),
-                shingle_count=shingles,
-                duplicate_of=dup,
-                content_hash=chash,
-                names=list(names or []),
-                language=lang,
-                published=published.astimezone(UTC) if published else None,
-                duplicate_score=dup_score,
+        params={
+            "run_date": run_date,
+            "lo": lo - timedelta(days=HISTORY_DAYS),
+            "hi": hi + timedelta(days=HISTORY_DAYS),
+        },
+    ).to_arrow_table()
+    counts = _count_matrix(table["terms"], table["term_counts"], vocabulary)
+    signatures = _list_array(table["minhash"]).astype(np.uint32)
+    signatures = signatures.reshape(table.num_rows, -1) if table.num_rows else signatures
+    columns = {
+        name: table[name].to_pylist()
+        for name in table.column_names
+        if name not in ("terms", "term_counts", "minhash")
+    }
+    known = [
+        stories.KnownArticle(
+            article_id=aid,
+            story_id=merges.get(story, story),
+            source_id=src,
+            time=t.astimezone(UTC),
+            signature=signatures[i],
+            shingle_count=shingles,
+            duplicate_of=dup,
+            content_hash=chash,
+            names=names or [],
+            language=lang,
+            published=published.astimezone(UTC) if published else None,
+            duplicate_score=dup_score,
+        )
+        for i, (aid, src, t, published, names, shingles, chash, lang, story, dup, dup_score) in (
+            enumerate(
+                zip(
+                    columns["article_id"],
+                    columns["source_id"],
+                    columns["story_time"],
+                    columns["published_at"],
+                    columns["names"],
+                    columns["shingle_count"],
+                    columns["content_hash"],
+                    columns["language"],
+                    columns["story_id"],
+                    columns["duplicate_of_article_id"],
+                    columns["duplicate_score"],
+                    strict=True,
+                )
             )
         )
-        counts[aid] = dict(zip(terms or [], tcounts or [], strict=True))
+    ]
     return History(known, counts, assigned, taken)
 
 
-def _document_frequencies(
-    con: duckdb.DuckDBPyConnection, run_date: str
-) -> tuple[Counter[str], int]:
-    df: Counter[str] = Counter(
-        dict(
-            con.execute(
-                "select term, sum(document_count)::bigint from landing.term_frequencies "
-                "where run_date < ? group by term",
-                [run_date],
-            ).fetchall()
-        )
+def _list_array(column: pa.ChunkedArray) -> np.ndarray:
+    """The values of a list column, flattened (nulls as empty lists)."""
+    flat = pc.list_flatten(column)
+    return flat.to_numpy() if len(flat) else np.empty(0)
+
+
+def _count_matrix(
+    terms: pa.ChunkedArray, counts: pa.ChunkedArray, vocabulary: textvec.Vocabulary
+) -> sparse.csr_matrix:
+    """Kept term lists and their counts as rows of a matrix over `vocabulary`: each
+    distinct term is looked up once (dictionary-encoded), not once per article."""
+    lengths = pc.fill_null(pc.list_value_length(terms), 0).to_numpy()
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    flat = pc.list_flatten(terms)
+    if len(flat):
+        encoded = pc.dictionary_encode(flat.combine_chunks())
+        columns = vocabulary.ids(encoded.dictionary.to_pylist())[encoded.indices.to_numpy()]
+        values = _list_array(counts).astype(np.float64)
+    else:
+        columns, values = np.empty(0, np.int32), np.empty(0, np.float64)
+    return sparse.csr_matrix(
+        (values, columns, indptr), shape=(len(lengths), max(1, len(vocabulary)))
     )
+
+
+def _document_frequencies(
+    con: duckdb.DuckDBPyConnection, run_date: str, vocabulary: textvec.Vocabulary
+) -> tuple[np.ndarray, int]:
+    """Earlier nights' document frequency of each vocabulary term, and their document
+    count (terms the vocabulary does not hold are not needed tonight)."""
+    table = con.sql(
+        "select term, sum(document_count)::bigint as documents from landing.term_frequencies "
+        "where run_date < $run_date group by term",
+        params={"run_date": run_date},
+    ).to_arrow_table()
+    frequency = np.zeros(len(vocabulary), dtype=np.int64)
+    index = vocabulary.index
+    for term, count in zip(
+        table["term"].to_pylist(), table["documents"].to_numpy().tolist(), strict=True
+    ):
+        column = index.get(term)
+        if column is not None:
+            frequency[column] = count
     row = con.execute(
         "select count(*) from landing.article_signatures where run_date < ?", [run_date]
     ).fetchone()
-    return df, int(row[0]) if row else 0
+    return frequency, int(row[0]) if row else 0
 
 
 def _bodies(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, str]:
@@ -197,58 +245,83 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
     datetime.fromisoformat(run_date)
     articles = _tonight(settings, run_date)
     night = observed_at(run_date)
+    vocabulary = textvec.Vocabulary()
     con = load.connect(settings.warehouse)
     try:
         load.ensure_schema(con)
         times = [a["published_at"] or night for a in articles]
         lo, hi = (min(times), max(times)) if times else (night, night)
-        history = _history(con, run_date, lo, hi)
-        df, documents = _document_frequencies(con, run_date)
-        new = [
-            stories.NewArticle(
-                article_id=a["article_id"],
-                source_id=a["source_id"],
-                title=a["title"],
-                body=a["body"] or "",
-                published_at=a["published_at"],
-                observed_at=night,
-                content_hash=a["content_hash"],
-                language=a["language"],
-            )
-            for a in articles
-            if a["article_id"] not in history.assigned
-        ]
-        features = _features(new)
-        new = [replace(a, names=features[a.article_id].names) for a in new]
-        tonight_df: Counter[str] = Counter()
-        for f in features.values():
-            tonight_df.update(f.term_counts.keys())
-        df.update(tonight_df)
-        documents += len(new)
+        history = _history(con, run_date, lo, hi, vocabulary)
+        new = sorted(
+            (
+                stories.NewArticle(
+                    article_id=a["article_id"],
+                    source_id=a["source_id"],
+                    title=a["title"],
+                    body=a["body"] or "",
+                    published_at=a["published_at"],
+                    observed_at=night,
+                    content_hash=a["content_hash"],
+                    language=a["language"],
+                )
+                for a in articles
+                if a["article_id"] not in history.assigned
+            ),
+            key=lambda a: a.article_id,
+        )
+        del articles
+        features = _features(new, vocabulary)
+        new = [replace(a, names=names) for a, names in zip(new, features.names, strict=True)]
+        df, documents = _document_frequencies(con, run_date, vocabulary)
+        tonight_df = np.bincount(features.counts.indices, minlength=len(vocabulary))
         result = stories.assign_night(
-            new, history.known, history.counts, df, documents, features, taken=history.taken
+            new,
+            history.known,
+            history.counts,
+            vocabulary,
+            df + tonight_df,
+            documents + len(new),
+            features,
+            taken=history.taken,
         )
         derivations = _derivations(con, result, new, history.known)
     finally:
         con.close()
-    rows = _rows(run_date, new, features, result, derivations, tonight_df, history.known)
+    tables = _tables(run_date, new, features, result, derivations, tonight_df, history.known)
     for table in STORY_TABLES:
-        land.write_partition(
-            settings.landing_dir, table, run_date, land.to_table(table, rows[table])
-        )
+        land.write_partition(settings.landing_dir, table, run_date, tables[table])
     return load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
 
 
-def _features(new: list[stories.NewArticle]) -> dict[str, stories.Features]:
-    """Term counts and MinHash signatures of tonight's articles, on all cores when the
-    night is big enough to pay for starting the workers."""
+def _features(
+    new: list[stories.NewArticle], vocabulary: textvec.Vocabulary
+) -> stories.NightFeatures:
+    """Term counts, names and MinHash signatures of tonight's articles, on all cores when
+    the night is big enough to pay for starting the workers. Each article's terms become
+    vocabulary ids as its result arrives, so only ids are kept."""
     processes = min(worker_processes(), max(1, len(new) // MIN_ARTICLES_PER_PROCESS))
+    rows: list[tuple[np.ndarray, np.ndarray]] = []
+    names: list[list[str]] = []
+    signatures = np.zeros((len(new), dedup.PERMUTATIONS), dtype=np.uint32)
+    shingles = np.zeros(len(new), dtype=np.int64)
+
+    def keep(i: int, f: stories.Features) -> None:
+        rows.append((vocabulary.ids(f.terms), f.counts))
+        names.append(f.names)
+        signatures[i] = f.signature
+        shingles[i] = f.shingle_count
+
     if processes <= 1:
-        return {a.article_id: stories.features_of(a) for a in new}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        computed = pool.map(stories.features_of, new, chunksize=256)
-        return {a.article_id: f for a, f in zip(new, computed, strict=True)}
+        for i, a in enumerate(new):
+            keep(i, stories.features_of(a))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            for i, f in enumerate(pool.map(stories.features_of, new, chunksize=256)):
+                keep(i, f)
+    return stories.NightFeatures(
+        textvec.count_matrix(rows, len(vocabulary)), names, signatures, shingles
+    )
 
 
 def _derivations(
@@ -342,35 +415,16 @@ def _derive_chunk(args: tuple) -> dict[str, stories.Derivation]:
     return stories.find_derivations(*args)
 
 
-def _rows(
+def _tables(
     run_date: str,
     new: list[stories.NewArticle],
-    features: dict[str, stories.Features],
+    features: stories.NightFeatures,
     result: stories.NightResult,
     derivations: dict[str, stories.Derivation],
-    tonight_df: Counter[str],
+    tonight_df: np.ndarray,
     known: list[stories.KnownArticle],
-) -> dict[str, list[dict[str, Any]]]:
-    signatures, assignments = [], []
-    for a in sorted(new, key=lambda a: a.article_id):
-        f = features[a.article_id]
-        terms = sorted(result.vectors[a.article_id])
-        signatures.append(
-            {
-                "run_date": run_date,
-                "article_id": a.article_id,
-                "source_id": a.source_id,
-                "story_time": stories.article_time(a.published_at, a.observed_at),
-                "published_at": a.published_at,
-                "terms": terms,
-                "term_counts": [float(f.term_counts[t]) for t in terms],
-                "names": a.names,
-                "minhash": [int(v) for v in f.signature],
-                "shingle_count": f.shingle_count,
-                "content_hash": a.content_hash,
-                "language": a.language,
-            }
-        )
+) -> dict[str, pa.Table]:
+    """Tonight's partitions of the four story tables (`new` is sorted by article id)."""
     known_by_id = {k.article_id: k for k in known}
     rows = [
         (s.article_id, s.story_id, s.duplicate_of, s.duplicate_score, s.story_similarity)
@@ -385,6 +439,7 @@ def _rows(
         )
         for m in result.moves
     ]
+    assignments = []
     for article_id, story_id, duplicate_of, duplicate_score, similarity in rows:
         derived = derivations.get(article_id)
         assignments.append(
@@ -399,15 +454,72 @@ def _rows(
                 "story_similarity": similarity,
             }
         )
+    words = np.asarray(result.vectors.vocabulary.words if result.vectors else [], dtype=object)
+    counted = np.nonzero(tonight_df)[0]
+    counted = counted[np.argsort(words[counted], kind="stable")] if counted.size else counted
+    frequencies = pa.table(
+        {
+            "run_date": pa.array([date.fromisoformat(run_date)] * counted.size, pa.date32()),
+            "term": pa.array(words[counted].tolist(), pa.string()),
+            "document_count": pa.array(tonight_df[counted], pa.int64()),
+        }
+    )
     return {
-        "article_signatures": signatures,
-        "article_stories": assignments,
-        "story_merges": [
-            {"run_date": run_date, **vars(m)}
-            for m in sorted(result.merges, key=lambda m: m.merged_story_id)
-        ],
-        "term_frequencies": [
-            {"run_date": run_date, "term": t, "document_count": c}
-            for t, c in sorted(tonight_df.items())
-        ],
+        "article_signatures": _signatures(run_date, new, features, result, words),
+        "article_stories": land.to_table("article_stories", assignments),
+        "story_merges": land.to_table(
+            "story_merges",
+            [
+                {"run_date": run_date, **vars(m)}
+                for m in sorted(result.merges, key=lambda m: m.merged_story_id)
+            ],
+        ),
+        "term_frequencies": frequencies,
     }
+
+
+def _signatures(
+    run_date: str,
+    new: list[stories.NewArticle],
+    features: stories.NightFeatures,
+    result: stories.NightResult,
+    words: np.ndarray,
+) -> pa.Table:
+    """The ``article_signatures`` rows of tonight's articles, built column by column: each
+    keeps the terms of its vector (alphabetically) with their raw counts, for later
+    nights to weigh again."""
+    if not new or result.vectors is None:
+        return land.SCHEMAS["article_signatures"].empty_table()
+    # the raw counts of the terms each vector kept: the counts masked by the vector's terms
+    mask = result.vectors.matrix.copy()
+    mask.data[:] = 1.0
+    kept = textvec.widen(features.counts, mask.shape[1]).multiply(mask).tocsr()
+    row = np.repeat(np.arange(len(new)), np.diff(kept.indptr))
+    order = np.lexsort((result.vectors.vocabulary.rank()[kept.indices], row))
+    columns, counts = kept.indices[order], kept.data[order]
+    offsets = pa.array(kept.indptr, pa.int32())
+    n = len(new)
+    return pa.table(
+        {
+            "run_date": pa.array([date.fromisoformat(run_date)] * n, pa.date32()),
+            "article_id": [a.article_id for a in new],
+            "source_id": [a.source_id for a in new],
+            "story_time": pa.array(
+                [stories.article_time(a.published_at, a.observed_at) for a in new], land.TS
+            ),
+            "published_at": pa.array([a.published_at for a in new], land.TS),
+            "terms": pa.ListArray.from_arrays(
+                offsets, pa.array(words[columns].tolist(), pa.string())
+            ),
+            "term_counts": pa.ListArray.from_arrays(offsets, pa.array(counts, pa.float64())),
+            "names": pa.array([a.names for a in new], pa.list_(pa.string())),
+            "minhash": pa.ListArray.from_arrays(
+                pa.array(np.arange(n + 1, dtype=np.int32) * dedup.PERMUTATIONS),
+                pa.array(features.signatures.ravel().astype(np.int64)),
+            ),
+            "shingle_count": pa.array(features.shingle_counts, pa.int32()),
+            "content_hash": pa.array([a.content_hash for a in new], pa.string()),
+            "language": pa.array([a.language for a in new], pa.string()),
+        },
+        schema=land.SCHEMAS["article_signatures"],
+    )

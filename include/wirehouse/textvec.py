@@ -11,12 +11,13 @@ document frequency over the whole warehouse, L2-normalised and cut to the top
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 VECTOR_TERMS = 80
 NAME_BOOST = 2.0
@@ -127,72 +128,141 @@ def _tokens(text: str) -> Iterable[tuple[str, bool]]:
             yield term, is_name
 
 
-def idf(document_frequency: int, documents: int) -> float:
+def idf(document_frequency: np.ndarray, documents: int) -> np.ndarray:
     """Smoothed inverse document frequency; never below 1 so no term weighs nothing."""
-    return math.log((documents + 1) / (document_frequency + 1)) + 1.0
+    return np.log((documents + 1) / (document_frequency + 1.0)) + 1.0
 
 
-def tfidf_vector(
-    counts: Mapping[str, float],
-    document_frequency: Mapping[str, int],
-    documents: int,
-    terms: int = VECTOR_TERMS,
-) -> dict[str, float]:
-    """The article's unit-length vector over its top `terms` terms."""
-    return tfidf_vectors([counts], document_frequency, documents, terms)[0]
+class Vocabulary:
+    """Term <-> column id for one night's matrices: every article's terms are kept as ids
+    into one vocabulary (an int32 and a float per term), not as a dict of strings each,
+    which at 100,000 articles was gigabytes."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.words: list[str] = []
+        self._rank: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def ids(self, terms: Iterable[str]) -> np.ndarray:
+        """The column ids of `terms`, adding the ones not seen yet."""
+        index, words = self.index, self.words
+        out = []
+        for term in terms:
+            column = index.get(term)
+            if column is None:
+                column = index[term] = len(words)
+                words.append(term)
+                self._rank = None
+            out.append(column)
+        return np.asarray(out, dtype=np.int32)
+
+    def rank(self) -> np.ndarray:
+        """Each column's place in alphabetical order: ties between equal weights are
+        broken by the term itself, so results do not depend on the order terms came in."""
+        if self._rank is None or self._rank.size != len(self.words):
+            rank = np.empty(len(self.words), dtype=np.int64)
+            order = np.argsort(np.asarray(self.words, dtype=object), kind="stable")
+            rank[order] = np.arange(len(self.words))
+            self._rank = rank
+        return self._rank
 
 
-def tfidf_vectors(
-    counts: Sequence[Mapping[str, float]],
-    document_frequency: Mapping[str, int],
-    documents: int,
-    terms: int = VECTOR_TERMS,
-) -> list[dict[str, float]]:
-    """Unit-length vectors over each article's top `terms` terms (weight: sublinear term
-    frequency times :func:`idf`; ties by term), computed for all articles at once in
-    numpy: a night weighs tens of thousands of articles, and term by term in Python that
-    was a fifth of the story stage."""
-    vocabulary: dict[str, int] = {}
-    rows: list[int] = []
-    columns: list[int] = []
-    values: list[float] = []
-    for row, article in enumerate(counts):
-        for term, count in article.items():
-            if count > 0:
-                rows.append(row)
-                columns.append(vocabulary.setdefault(term, len(vocabulary)))
-                values.append(count)
-    words = list(vocabulary)
-    if not rows:
-        return [{} for _ in counts]
-    # ties are broken by the term itself, so the cut at `terms` does not depend on order
-    alphabetical = np.empty(len(words), dtype=np.int64)
-    alphabetical[np.argsort(np.asarray(words, dtype=object), kind="stable")] = np.arange(len(words))
-    idfs = np.asarray(
-        [idf(document_frequency.get(w, 0), documents) for w in words], dtype=np.float64
+def count_matrix(rows: Sequence[tuple[np.ndarray, np.ndarray]], width: int) -> sparse.csr_matrix:
+    """Per-article (column ids, counts) as the rows of one sparse matrix."""
+    lengths = np.fromiter((ids.size for ids, _ in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    if rows and indptr[-1]:
+        columns = np.concatenate([ids for ids, _ in rows]).astype(np.int32, copy=False)
+        values = np.concatenate([c for _, c in rows]).astype(np.float64, copy=False)
+    else:
+        columns, values = np.empty(0, np.int32), np.empty(0, np.float64)
+    return sparse.csr_matrix((values, columns, indptr), shape=(len(rows), max(1, width)))
+
+
+def widen(matrix: sparse.csr_matrix, width: int) -> sparse.csr_matrix:
+    """The same rows over a vocabulary that has grown to `width` columns."""
+    if matrix.shape[1] >= width:
+        return matrix
+    return sparse.csr_matrix(
+        (matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], width)
     )
-    row = np.asarray(rows, dtype=np.int64)
-    col = np.asarray(columns, dtype=np.int64)
-    weight = (1.0 + np.log(np.asarray(values, dtype=np.float64))) * idfs[col]
-    order = np.lexsort((alphabetical[col], -weight, row))
+
+
+def tfidf_matrix(
+    counts: sparse.csr_matrix,
+    document_frequency: np.ndarray,
+    documents: int,
+    rank: np.ndarray,
+    terms: int = VECTOR_TERMS,
+) -> sparse.csr_matrix:
+    """Unit-length vectors over each row's top `terms` terms (weight: sublinear term
+    frequency times :func:`idf`; ties by term, via `rank`), all rows at once in numpy: a
+    night weighs tens of thousands of articles, and term by term in Python that was a
+    fifth of the story stage. `document_frequency` is per column."""
+    counts = counts.tocsr()
+    n = counts.shape[0]
+    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(counts.indptr))
+    col = counts.indices.astype(np.int64)
+    value = counts.data
+    positive = value > 0
+    row, col, value = row[positive], col[positive], value[positive]
+    if not row.size:
+        return sparse.csr_matrix((n, counts.shape[1]))
+    weight = (1.0 + np.log(value)) * idf(document_frequency[col], documents)
+    order = np.lexsort((rank[col], -weight, row))
     row, col, weight = row[order], col[order], weight[order]
-    starts = np.searchsorted(row, np.arange(len(counts)))
+    starts = np.searchsorted(row, np.arange(n))
     keep = np.arange(row.size) - starts[row] < terms
     row, col, weight = row[keep], col[keep], weight[keep]
-    norms = np.sqrt(np.bincount(row, weights=weight * weight, minlength=len(counts)))
+    norms = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n))
     norms[norms == 0] = 1.0
     weight = weight / norms[row]
-    bounds = np.searchsorted(row, np.arange(len(counts) + 1))
-    names = [words[c] for c in col.tolist()]
-    scaled = weight.tolist()
-    return [
-        dict(zip(names[lo:hi], scaled[lo:hi], strict=True))
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
-    ]
+    indptr = np.searchsorted(row, np.arange(n + 1))
+    return sparse.csr_matrix((weight, col.astype(np.int32), indptr), shape=counts.shape)
 
 
-def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Sparse dot product, iterating the smaller vector."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+@dataclass
+class VectorSet:
+    """Unit-length term vectors of some articles: one row each of a sparse matrix whose
+    columns are a shared :class:`Vocabulary`'s terms."""
+
+    ids: list[str]
+    matrix: sparse.csr_matrix
+    vocabulary: Vocabulary
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = {article_id: i for i, article_id in enumerate(self.ids)}
+        self.matrix = widen(self.matrix.tocsr(), len(self.vocabulary))
+
+    @classmethod
+    def from_dicts(cls, vectors: Mapping[str, Mapping[str, float]]) -> VectorSet:
+        """Vectors given as {article: {term: weight}} (small cases, tests)."""
+        vocabulary = Vocabulary()
+        ids = sorted(vectors)
+        rows = [
+            (vocabulary.ids(vectors[a].keys()), np.fromiter(vectors[a].values(), float))
+            for a in ids
+        ]
+        return cls(ids, count_matrix(rows, len(vocabulary)), vocabulary)
+
+    def subset(self, article_ids: Sequence[str]) -> VectorSet:
+        """These articles' rows (every one must be here)."""
+        rows = np.asarray([self.index[a] for a in article_ids], dtype=np.int64)
+        return VectorSet(list(article_ids), self.matrix[rows], self.vocabulary)
+
+    def concat(self, other: VectorSet) -> VectorSet:
+        """Both sets' rows (over the same vocabulary), this one's first."""
+        width = len(self.vocabulary)
+        matrix = sparse.vstack([widen(self.matrix, width), widen(other.matrix, width)])
+        return VectorSet(self.ids + other.ids, matrix.tocsr(), self.vocabulary)
+
+    def terms(self, article_id: str) -> dict[str, float]:
+        """One article's vector as {term: weight}."""
+        row = self.matrix.getrow(self.index[article_id])
+        words = self.vocabulary.words
+        return {words[c]: float(w) for c, w in zip(row.indices, row.data, strict=True)}
