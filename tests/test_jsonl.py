@@ -443,3 +443,27 @@ def test_big_dumps_normalise_on_the_process_pool(
     with collect_module._extractor(len(lines)) as extractor:
         assert isinstance(extractor, ProcessPoolExecutor)
     assert pooled == inline and len(inline[1]) == 120
+
+
+def test_lenient_dates_read_whole_datelines_and_tokenised_text() -> None:
+    """A dateline with publication and update times, or text whose separators a
+    tokeniser spaced out, still gives its publication day."""
+    fetched = datetime(2026, 11, 22, 3, tzinfo=UTC)
+    day = lambda *ymd: datetime(*ymd, tzinfo=UTC)  # noqa: E731
+    cases = {
+        "POSTED : TUESDAY, JUNE 4, 2019, 7 : 05 PM UPDATED : WEDNESDAY, JUNE 5, 2019": day(
+            2019, 6, 4
+        ),
+        "Updated 08 / 11 / 2020 09 : 15 AM Originally posted 08 / 10 / 2020 at 6 PM": day(
+            2020, 8, 10
+        ),
+        "Last updated 21 : 40 23 / 02 / 2018": day(2018, 2, 23),
+        "2017 - 10 - 03 The council met twice.": day(2017, 10, 3),
+        "8 : 12 P.M.OCT. 9, 2015": day(2015, 10, 9),
+        "Posted 3 / 7 / 16": day(2016, 3, 7),
+    }
+    for text, expected in cases.items():
+        assert parse_date_leniently(text, fetched) == expected, text
+    # no year, no date: better undated than guessed
+    assert parse_date_leniently("Oct. 9 8 : 12 PM EDT", fetched) is None
+    assert parse_date_leniently("31 / 02 / 2019", fetched) is None

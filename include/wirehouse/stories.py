@@ -247,24 +247,20 @@ class _Cluster:
 def key_terms(vectors: textvec.VectorSet, limit: int = KEY_TERMS) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of each row's `limit` heaviest terms (TF-IDF: frequent in it, rare
     elsewhere; ties by term): the ones that find its neighbours."""
-    matrix = vectors.matrix
-    n = matrix.shape[0]
-    row = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
-    col = matrix.indices.astype(np.int64)
-    order = np.lexsort((vectors.vocabulary.rank()[col], -matrix.data, row))
-    row, col = row[order], col[order]
-    keep = np.arange(row.size) - np.searchsorted(row, np.arange(n))[row] < limit
-    return row[keep], col[keep]
+    top = vectors.top_terms(limit)
+    rows, places = np.nonzero(top >= 0)
+    return rows, top[rows, places]
 
 
 def candidate_edges(
-    vectors: textvec.VectorSet, new_ids: Iterable[str]
+    vectors: textvec.VectorSet, new_ids: Iterable[str], scored: Iterable[str] = ()
 ) -> dict[tuple[str, str], float]:
     """Cosine similarity of every pair (one of them new) sharing a key term.
 
     Terms in more than :data:`MAX_POSTING` vectors' key terms are not used to find pairs
     (a word that common cannot mark one event); their weight still counts in the cosine.
-    Pairs are enumerated in numpy, a block of new articles at a time, so memory stays
+    Pairs with an article in `scored` (whose pairs an earlier search scored) are left
+    out. Pairs are enumerated in numpy, a block of new articles at a time, so memory stays
     bounded however big the night is."""
     n = vectors.matrix.shape[0]
     rows, cols = key_terms(vectors)
@@ -276,6 +272,8 @@ def candidate_edges(
     length = np.searchsorted(cols, cols, side="right") - first
     is_new = np.zeros(n, dtype=bool)
     is_new[[vectors.index[a] for a in set(new_ids)]] = True
+    is_scored = np.zeros(n, dtype=bool)
+    is_scored[[vectors.index[a] for a in set(scored) if a in vectors.index]] = True
     mine = np.nonzero(is_new[rows])[0]
     mine = mine[np.argsort(rows[mine], kind="stable")]  # a new article's entries together
     edges: dict[tuple[str, str], float] = {}
@@ -292,7 +290,7 @@ def candidate_edges(
         offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         right = rows[np.repeat(first[entries], lengths) + offset]
         # each pair once: from its new member with the smaller row
-        keep = (left != right) & (~is_new[right] | (left < right))
+        keep = (left != right) & (~is_new[right] | (left < right)) & ~is_scored[right]
         pairs = np.unique(left[keep] * n + right[keep])
         for lo in range(0, pairs.size, PAIR_CHUNK):
             chunk = pairs[lo : lo + PAIR_CHUNK]
@@ -408,6 +406,7 @@ def cluster_night(
     homed there merge into it. A group with no home takes an id from its earliest
     article."""
     window = timedelta(days=window_days)
+    vectors.top_terms(KEY_TERMS)  # once; the subsets searched below carry it
     new_ids = sorted(a.article_id for a in new)
     originals = [k for k in known if k.duplicate_of is None]
     pool = new_ids + [
@@ -426,7 +425,10 @@ def cluster_night(
     region_vectors = vectors.subset(new_ids + [k.article_id for k in region_known])
     region = set(region_vectors.ids)
     edges = {pair: sim for pair, sim in first.items() if pair[0] in region and pair[1] in region}
-    edges.update(candidate_edges(region_vectors, [k.article_id for k in region_known]))
+    # pairs among the earlier stories' members (those with a new article are scored)
+    edges.update(
+        candidate_edges(region_vectors, [k.article_id for k in region_known], scored=new_ids)
+    )
 
     nodes = [
         _singleton(

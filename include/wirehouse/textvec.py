@@ -234,6 +234,7 @@ class VectorSet:
     matrix: sparse.csr_matrix
     vocabulary: Vocabulary
     index: dict[str, int] = field(init=False)
+    _top: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.index = {article_id: i for i, article_id in enumerate(self.ids)}
@@ -253,13 +254,37 @@ class VectorSet:
     def subset(self, article_ids: Sequence[str]) -> VectorSet:
         """These articles' rows (every one must be here)."""
         rows = np.asarray([self.index[a] for a in article_ids], dtype=np.int64)
-        return VectorSet(list(article_ids), self.matrix[rows], self.vocabulary)
+        top = {limit: columns[rows] for limit, columns in self._top.items()}
+        return VectorSet(list(article_ids), self.matrix[rows], self.vocabulary, top)
 
     def concat(self, other: VectorSet) -> VectorSet:
         """Both sets' rows (over the same vocabulary), this one's first."""
         width = len(self.vocabulary)
         matrix = sparse.vstack([widen(self.matrix, width), widen(other.matrix, width)])
-        return VectorSet(self.ids + other.ids, matrix.tocsr(), self.vocabulary)
+        top = {
+            limit: np.vstack([columns, other._top[limit]])
+            for limit, columns in self._top.items()
+            if limit in other._top
+        }
+        return VectorSet(self.ids + other.ids, matrix.tocsr(), self.vocabulary, top)
+
+    def top_terms(self, limit: int) -> np.ndarray:
+        """Each row's `limit` heaviest columns (ties by term), -1 where a row has fewer:
+        (rows, limit). Computed once per set and carried into subsets, since the
+        candidate search asks for them again on overlapping sets of rows."""
+        if limit not in self._top:
+            matrix = self.matrix
+            n = matrix.shape[0]
+            row = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+            col = matrix.indices.astype(np.int64)
+            order = np.lexsort((self.vocabulary.rank()[col], -matrix.data, row))
+            row, col = row[order], col[order]
+            place = np.arange(row.size) - np.searchsorted(row, np.arange(n))[row]
+            keep = place < limit
+            top = np.full((n, limit), -1, dtype=np.int64)
+            top[row[keep], place[keep]] = col[keep]
+            self._top[limit] = top
+        return self._top[limit]
 
     def terms(self, article_id: str) -> dict[str, float]:
         """One article's vector as {term: weight}."""
