@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse import csgraph
 
 from wirehouse import dedup, derive, textvec
 
@@ -520,8 +521,7 @@ def _agglomerate(
         node_of[node.members[0]] = len(clusters)
         clusters[len(clusters)] = node
     links: dict[int, dict[int, float]] = defaultdict(dict)
-    for (x, y), sim in edges.items():
-        cx, cy = node_of[x], node_of[y]
+    for cx, cy, sim in _edges_that_count(edges, node_of, threshold):
         links[cx][cy] = links[cx].get(cy, 0.0) + sim
         links[cy][cx] = links[cx][cy]
 
@@ -579,6 +579,34 @@ def _agglomerate(
     for small, big in attach.items():
         members[big].extend(members.pop(small))
     return sorted(sorted(m) for m in members.values())
+
+
+def _edges_that_count(
+    edges: Mapping[tuple[str, str], float], node_of: Mapping[str, int], threshold: float
+) -> Iterable[tuple[int, int, float]]:
+    """The edges that can change the agglomeration's result, as node pairs.
+
+    Two groups merge only at an average of `threshold`, so with at least one edge that
+    strong between them: every group lies within one component of the graph of such
+    edges. A small group attaches only at an average of :data:`ATTACH_THRESHOLD`, so
+    with an edge that strong between them. Weaker edges between two components that no
+    edge of at least ATTACH_THRESHOLD joins can never count in any average compared, and
+    they are most of a big night's edges (unrelated articles sharing a common term)."""
+    if not edges:
+        return []
+    pairs = np.asarray([(node_of[x], node_of[y]) for x, y in edges], dtype=np.int64)
+    sims = np.fromiter(edges.values(), dtype=np.float64, count=len(edges))
+    n = len(node_of)
+    strong = sims >= threshold
+    graph = sparse.csr_matrix(
+        (np.ones(int(strong.sum())), (pairs[strong, 0], pairs[strong, 1])), shape=(n, n)
+    )
+    _, component = csgraph.connected_components(graph, directed=False)
+    cx, cy = component[pairs[:, 0]], component[pairs[:, 1]]
+    low, high = np.minimum(cx, cy), np.maximum(cx, cy)
+    joined = np.unique((low * n + high)[(cx != cy) & (sims >= ATTACH_THRESHOLD)])
+    keep = (cx == cy) | np.isin(low * n + high, joined)
+    return zip(pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), sims[keep].tolist(), strict=True)
 
 
 def carry_ids(

@@ -206,23 +206,59 @@ def tfidf_matrix(
     counts = counts.tocsr()
     n = counts.shape[0]
     row = np.repeat(np.arange(n, dtype=np.int64), np.diff(counts.indptr))
-    col = counts.indices.astype(np.int64)
-    value = counts.data
-    positive = value > 0
-    row, col, value = row[positive], col[positive], value[positive]
+    positive = counts.data > 0
+    row, col, value = (
+        row[positive],
+        counts.indices[positive].astype(np.int64),
+        counts.data[positive],
+    )
     if not row.size:
         return sparse.csr_matrix((n, counts.shape[1]))
     weight = (1.0 + np.log(value)) * idf(document_frequency[col], documents)
-    order = np.lexsort((rank[col], -weight, row))
-    row, col, weight = row[order], col[order], weight[order]
-    starts = np.searchsorted(row, np.arange(n))
-    keep = np.arange(row.size) - starts[row] < terms
-    row, col, weight = row[keep], col[keep], weight[keep]
+    indptr = np.searchsorted(row, np.arange(n + 1))
+    chosen, _ = top_per_row(indptr, weight, rank[col], terms)
+    row, col, weight = row[chosen], col[chosen], weight[chosen]
     norms = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n))
     norms[norms == 0] = 1.0
     weight = weight / norms[row]
     indptr = np.searchsorted(row, np.arange(n + 1))
     return sparse.csr_matrix((weight, col.astype(np.int32), indptr), shape=counts.shape)
+
+
+def top_per_row(
+    indptr: np.ndarray, weight: np.ndarray, tie: np.ndarray, limit: int, block: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
+    """For entries laid out by row (CSR `indptr`), the positions of each row's `limit`
+    heaviest entries (ties: smaller `tie` first), rows in order and each row's heaviest
+    first, with each one's place in its row. Rows are sorted side by side in padded
+    blocks: sorting each short row on its own is several times faster than one sort of
+    every entry by (row, weight, tie)."""
+    n = indptr.size - 1
+    positions: list[np.ndarray] = []
+    places: list[np.ndarray] = []
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        lo, hi = int(indptr[r0]), int(indptr[r1])
+        lengths = np.diff(indptr[r0 : r1 + 1])
+        if hi == lo:
+            continue
+        width = int(lengths.max())
+        local = np.repeat(np.arange(r1 - r0), lengths)
+        place = np.arange(hi - lo) - np.repeat(indptr[r0:r1] - lo, lengths)
+        heavy = np.full((r1 - r0, width), np.inf)
+        ties = np.zeros((r1 - r0, width), dtype=np.int64)
+        where = np.full((r1 - r0, width), -1, dtype=np.int64)
+        heavy[local, place] = -weight[lo:hi]
+        ties[local, place] = tie[lo:hi]
+        where[local, place] = np.arange(lo, hi)
+        order = np.lexsort((ties, heavy), axis=-1)[:, :limit]
+        chosen = np.take_along_axis(where, order, axis=1)
+        valid = chosen >= 0
+        positions.append(chosen[valid])
+        places.append(np.nonzero(valid)[1])
+    if not positions:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(positions), np.concatenate(places)
 
 
 @dataclass
@@ -275,14 +311,12 @@ class VectorSet:
         if limit not in self._top:
             matrix = self.matrix
             n = matrix.shape[0]
-            row = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
-            col = matrix.indices.astype(np.int64)
-            order = np.lexsort((self.vocabulary.rank()[col], -matrix.data, row))
-            row, col = row[order], col[order]
-            place = np.arange(row.size) - np.searchsorted(row, np.arange(n))[row]
-            keep = place < limit
+            chosen, place = top_per_row(
+                matrix.indptr, matrix.data, self.vocabulary.rank()[matrix.indices], limit
+            )
+            row = np.searchsorted(matrix.indptr, chosen, side="right") - 1
             top = np.full((n, limit), -1, dtype=np.int64)
-            top[row[keep], place[keep]] = col[keep]
+            top[row, place] = matrix.indices[chosen]
             self._top[limit] = top
         return self._top[limit]
 
