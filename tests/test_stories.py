@@ -391,3 +391,40 @@ def test_candidate_pairs_are_the_new_articles_key_term_neighbours() -> None:
     assert set(got) == set(expected)
     assert all(abs(got[p] - expected[p]) < 1e-9 for p in expected)
     assert len(expected) > 50
+
+
+def test_top_terms_per_row_match_a_plain_sort() -> None:
+    """Rows sorted side by side in padded blocks give each row's heaviest entries, ties
+    by the smaller tie-break, as sorting each row on its own does."""
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(0, 30, size=50)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    weight = rng.integers(1, 6, size=indptr[-1]).astype(float)  # many ties
+    tie = rng.permutation(indptr[-1])
+    chosen, place = textvec.top_per_row(indptr, weight, tie, 7, block=8)
+    expected = []
+    for r in range(50):
+        entries = range(indptr[r], indptr[r + 1])
+        expected += sorted(entries, key=lambda e: (-weight[e], tie[e]))[:7]
+    assert chosen.tolist() == expected
+    assert place.tolist() == [p for n in lengths for p in range(min(n, 7))]
+
+
+def test_only_edges_that_can_count_reach_the_agglomeration() -> None:
+    """Weak edges inside a component of strong edges stay, and so do weak edges between
+    two components an attach-strength edge joins; a weak edge between two components
+    nothing else joins is dropped."""
+    node_of = {a: i for i, a in enumerate("abcdef")}
+    edges = {
+        ("a", "b"): 0.5,  # component 1: a b c
+        ("b", "c"): 0.3,
+        ("a", "c"): 0.06,  # weak, inside: kept
+        ("d", "e"): 0.4,  # component 2: d e
+        ("c", "d"): 0.12,  # attach-strength edge between 1 and 2
+        ("a", "e"): 0.07,  # weak, between 1 and 2: kept (counts in their average)
+        ("b", "f"): 0.08,  # weak, to a lone article nothing else joins: dropped
+    }
+    kept = {
+        (x, y) for x, y, _ in stories._edges_that_count(edges, node_of, stories.STORY_THRESHOLD)
+    }
+    assert kept == {(node_of[x], node_of[y]) for x, y in edges if (x, y) != ("b", "f")}
