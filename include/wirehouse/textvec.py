@@ -319,9 +319,3 @@ class VectorSet:
             top[row, place] = matrix.indices[chosen]
             self._top[limit] = top
         return self._top[limit]
-
-    def terms(self, article_id: str) -> dict[str, float]:
-        """One article's vector as {term: weight}."""
-        row = self.matrix.getrow(self.index[article_id])
-        words = self.vocabulary.words
-        return {words[c]: float(w) for c, w in zip(row.indices, row.data, strict=True)}
