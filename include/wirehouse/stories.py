@@ -786,12 +786,14 @@ def assign_night(
         [k.article_id for k in known], weigh(known_counts), vocabulary
     )
     original_vectors = new_vectors.subset([a.article_id for a in originals])
+    reachable = reachable_known(original_vectors, known, known_counts)
+    known_vectors.top_terms(KEY_TERMS)  # with the new rows' (above), carried into the concat
     clustering = cluster_night(
         originals,
         known,
         original_vectors.concat(known_vectors),
         threshold,
-        reachable=reachable_known(original_vectors, known, known_counts),
+        reachable=reachable,
         taken=taken,
     )
     story_of, similarity = clustering.story_of, clustering.similarity

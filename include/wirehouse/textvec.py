@@ -71,7 +71,9 @@ def _stem(token: str) -> str:
 
 def article_terms(title: str | None, body: str) -> tuple[Counter[str], list[str]]:
     """Term counts (headline, lead and name boosts applied) and salient names of an
-    article, from one pass over its tokens (tokenising is most of the cost)."""
+    article, from one pass over its tokens (tokenising is most of the cost). The names
+    are ranked by mentions, the headline's and the lead's counting more: two reports of
+    one event share their main names; two events of one kind usually do not."""
     counts: Counter[str] = Counter()
     names: Counter[str] = Counter()
     if title:
@@ -89,18 +91,6 @@ def article_terms(title: str | None, body: str) -> tuple[Counter[str], list[str]
         if raw[0].isupper() and lower not in STOPWORDS and not lower.isdigit():
             names[_stem(lower)] += TITLE_BOOST
     return counts, _top(names, SALIENT_NAMES)
-
-
-def weighted_terms(title: str | None, body: str) -> Counter[str]:
-    """Term counts of an article, with headline, lead and name boosts applied."""
-    return article_terms(title, body)[0]
-
-
-def salient_names(title: str | None, body: str) -> list[str]:
-    """The names an article is about: name terms ranked by mentions, the headline's and
-    the lead's counting more. Two reports of one event share their main names; two events
-    of the same kind (two arrests, two earthquakes) usually do not."""
-    return article_terms(title, body)[1]
 
 
 def _top(weights: Mapping[str, float], limit: int) -> list[str]:
