@@ -18,7 +18,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint dbt-parse dbt-build clean bench-fetch bench-extract bench-stories
+.PHONY: help setup run test lint dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-fetch - fetch-stage benchmark (2,000 pages, 50 local hosts)"
 	@echo "make bench-extract - extraction quality/speed: wirehouse vs trafilatura (../shared data)"
 	@echo "make bench-stories - story clustering quality vs a TF-IDF baseline, and 100k-article scale"
+	@echo "make bench-entities - entity recognition + resolution speed vs spaCy's full pipeline, gold-file quality"
 	@echo "make dbt-build - rebuild the marts outside Airflow (after wirehouse reextract)"
 	@echo "make clean - remove the local Airflow home, data folder and build output"
 
@@ -84,3 +85,6 @@ bench-extract: .venv/.synced
 # Story benchmark (bench/README.md); e.g. BENCH_ARGS="--skip-scale" or "--scale 25000 --profile"
 bench-stories: .venv/.synced
 	$(VENV_BIN)/python bench/bench_stories.py $(BENCH_ARGS)
+
+bench-entities: .venv/.synced
+	$(VENV_BIN)/python bench/bench_entities.py $(BENCH_ARGS)

@@ -12,9 +12,12 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
 5. **load** replaces the run date in the DuckDB `landing` schema (pool `duckdb_writer`).
 6. **stories** finds copies, clusters the night's new articles into stories with the
    recent ones, names rewrites' sources and records story merges (same pool).
-7. **dbt** builds staging → intermediate → marts through cosmos, one task per model
+7. **entities** (from the landed articles, in parallel with the story stage) recognises
+   people, organisations and places with spaCy on every core and resolves them to one
+   entity each; **load_entities** loads them (same pool).
+8. **dbt** builds staging → intermediate → marts through cosmos, one task per model
    (same pool: DuckDB has a single writer).
-8. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
+9. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
 
 Every task works on the run's logical date only (`run_date`), so any task, or the whole
 day, can be re-run and gives the same rows.
@@ -115,6 +118,20 @@ def news_daily() -> None:
 
         return pipeline.stories_run(_run_date(), _settings())
 
+    @task
+    def entities(landed: dict[str, str]) -> dict[str, int]:
+        """Recognise and resolve the night's entities (CPU only: no warehouse access)."""
+        from wirehouse import pipeline
+
+        return pipeline.entities_run(_run_date(), _settings())
+
+    @task(pool=WRITER_POOL)
+    def load_entities(recognised: dict[str, int]) -> dict[str, int]:
+        """Replace the run date's entity rows in the warehouse."""
+        from wirehouse import pipeline
+
+        return pipeline.load_entities_run(_run_date(), _settings())
+
     @task(pool=WRITER_POOL)
     def publish() -> dict[str, object]:
         """Refresh the read-only copy and Parquet export for analysts and BI."""
@@ -151,8 +168,10 @@ def news_daily() -> None:
     sources = list_sources()
     discovered = discover.expand(source=sources)
     collected = collect.expand(discovery=discovered)
-    clustered = stories(load(land(sources, collected)))
-    clustered >> dbt_models >> publish()
+    landed = land(sources, collected)
+    clustered = stories(load(landed))
+    recognised = load_entities(entities(landed))
+    [clustered, recognised] >> dbt_models >> publish()
 
 
 news_daily()

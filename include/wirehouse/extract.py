@@ -43,7 +43,7 @@ from wirehouse.normalise import (
     detect_language,
     normalise_body,
     split_credits,
-    split_dateline,
+    split_dateline_parts,
     word_count,
 )
 from wirehouse.pubdate import agreed_date, date_search_bounds, stated_dates
@@ -91,6 +91,7 @@ class ArticleRecord:
     published_at: datetime | None = None
     modified_at: datetime | None = None
     dateline: str | None = None
+    dateline_agency: str | None = None  # '(AP)' in 'DAKAR, Senegal (AP) —'
     credits: str | None = None
     language: str = "und"
     language_confidence: float = 0.0
@@ -645,7 +646,7 @@ def finish_article(
     body = normalise_body(text, headline=headline)
     if structured:
         body = prefer_structured_body(body, structured, headline)
-    dateline, body = split_dateline(body)
+    dateline, dateline_agency, body = split_dateline_parts(body)
     body, credits = split_credits(body)
     words = word_count(body)
     if words < MIN_BODY_WORDS:
@@ -664,6 +665,7 @@ def finish_article(
         published_at=facts.published_at,
         modified_at=facts.modified_at,
         dateline=dateline,
+        dateline_agency=dateline_agency,
         credits=credits,
         language=language,
         language_confidence=confidence,

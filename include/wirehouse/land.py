@@ -80,6 +80,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("too_short", pa.bool_()),
             ("probably_not_article", pa.bool_()),
             ("paywalled", pa.bool_()),
+            ("dateline_agency", pa.string()),
         ]
     ),
     "source_boilerplate": pa.schema(
@@ -138,10 +139,42 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("document_count", pa.int64()),
         ]
     ),
+    # the entity stage's results (wirehouse.entity_night): one row per article it read,
+    # and one per article x entity
+    "article_entities": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("article_id", pa.string()),
+            ("ner_status", pa.string()),
+            ("ner_model", pa.string()),
+            ("entity_count", pa.int32()),
+            ("mention_count", pa.int32()),
+        ]
+    ),
+    "entity_mentions": pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("article_id", pa.string()),
+            ("entity_id", pa.string()),
+            ("entity_key", pa.string()),
+            ("name", pa.string()),
+            ("entity_type", pa.string()),
+            ("mention_count", pa.int32()),
+            ("first_char_offset", pa.int32()),
+            ("surface_forms", pa.list_(pa.string())),
+            ("in_title", pa.bool_()),
+            ("in_dateline", pa.bool_()),
+            ("country_code", pa.string()),
+            ("latitude", pa.float64()),
+            ("longitude", pa.float64()),
+            ("geonameid", pa.int64()),
+        ]
+    ),
 }
 TABLES = tuple(SCHEMAS)
 COLLECTOR_TABLES = ("sources", "fetches", "articles", "source_boilerplate")
 STORY_TABLES = ("article_signatures", "article_stories", "story_merges", "term_frequencies")
+ENTITY_TABLES = ("article_entities", "entity_mentions")
 
 
 def to_table(name: str, rows: Iterable[dict[str, Any]]) -> pa.Table:

@@ -123,7 +123,7 @@ def detect_language(body: str) -> tuple[str, float]:
 DATELINE_RE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'’\-]+(?:\s[A-Z][A-Z.'’\-]+){0,3}"
     r"(?:,\s*[A-Z][A-Za-z.'’\-]*(?:\s[A-Za-z0-9.'’\-]+){0,2}){0,2})"
-    r"\s*(?:\([A-Za-z .]{2,30}\))?\s*(?:—|–|--|-|:)\s+(?P<rest>\S.*)$",
+    r"\s*(?:\((?P<agency>[A-Za-z .]{2,30})\))?\s*(?:—|–|--|-|:)\s+(?P<rest>\S.*)$",
     re.DOTALL,
 )
 CREDITS_RE = re.compile(
@@ -138,15 +138,23 @@ MAX_CREDIT_PARAGRAPHS = 3
 
 
 def split_dateline(body: str) -> tuple[str | None, str]:
-    """Take the dateline off the first paragraph: ('DAKAR, Senegal', body without it).
+    """Take the dateline off the first paragraph: ('DAKAR, Senegal', body without it)."""
+    place, _, rest = split_dateline_parts(body)
+    return place, rest
+
+
+def split_dateline_parts(body: str) -> tuple[str | None, str | None, str]:
+    """Take the dateline off the first paragraph: its place, the agency in brackets if
+    any, and the body without it: ('DAKAR, Senegal', 'AP', body).
 
     Only an all-caps place (optionally followed by a region and an agency in brackets) and a
     dash counts, so an ordinary first sentence is never cut."""
     first, sep, rest = body.partition("\n\n")
     match = DATELINE_RE.match(first)
     if not match or len(match["place"]) > 60 or word_count(match["rest"]) < 3:
-        return None, body
-    return match["place"].strip(" ,"), match["rest"] + sep + rest
+        return None, None, body
+    agency = match["agency"].strip() if match["agency"] else None
+    return match["place"].strip(" ,"), agency, match["rest"] + sep + rest
 
 
 def split_credits(body: str) -> tuple[str, str | None]:

@@ -311,6 +311,21 @@ def stories_run(run_date: str, settings: Settings) -> dict[str, int]:
     return story_night.run_stories(settings, _check_date(run_date))
 
 
+def entities_run(run_date: str, settings: Settings) -> dict[str, int]:
+    """Recognise and resolve the people, organisations and places of the night's landed
+    articles and write the entity partitions; reads only the landing zone (idempotent)."""
+    from wirehouse import entity_night
+
+    return entity_night.run_entities(settings, _check_date(run_date))
+
+
+def load_entities_run(run_date: str, settings: Settings) -> dict[str, int]:
+    """Load the night's entity partitions into the warehouse (idempotent)."""
+    from wirehouse import entity_night
+
+    return entity_night.load_entities(settings, _check_date(run_date))
+
+
 def publish_run(settings: Settings) -> dict[str, object]:
     """Refresh the read-only copy and the marts' Parquet export."""
     return publish.publish(settings.warehouse, settings.published_dir)

@@ -6,10 +6,31 @@ articles as (
 
 ),
 
-final as (
+analysed as (
+
+    select * from {{ ref('stg_landing__article_entities') }}
+
+),
+
+ner_statuses as (
 
     select
         article_id,
+        ner_status
+
+    from analysed
+    qualify
+        row_number() over (
+            partition by article_id
+            order by run_date desc
+        ) = 1
+
+),
+
+final as (
+
+    select
+        articles.article_id,
         source_id,
         story_id,
         is_story_origin,
@@ -35,12 +56,15 @@ final as (
         modified_at,
         dateline,
         credits,
+        dateline_agency,
         language_confidence,
         too_short,
         probably_not_article,
-        paywalled
+        paywalled,
+        coalesce(ner_statuses.ner_status, 'not_analysed') as ner_status
 
     from articles
+    left join ner_statuses on articles.article_id = ner_statuses.article_id
 
 )
 

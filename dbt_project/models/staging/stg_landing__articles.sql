@@ -29,6 +29,7 @@ renamed as (
         cast(content_hash as varchar) as content_hash,
         cast(dateline as varchar) as dateline,
         cast(credits as varchar) as credits,
+        cast(dateline_agency as varchar) as dateline_agency,
 
         -- quality flags
         coalesce(cast(too_short as boolean), false) as too_short,
