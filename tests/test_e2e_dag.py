@@ -256,7 +256,15 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
 
 
 def mart_counts(warehouse: Path) -> dict[str, int]:
-    marts = ("fct_articles", "dim_sources", "dim_stories", "fct_fetches")
+    marts = (
+        "fct_articles",
+        "dim_sources",
+        "dim_stories",
+        "fct_fetches",
+        "dim_entities",
+        "fct_entity_mentions",
+        "bridge_story_entities",
+    )
     return {t: query(warehouse, f"select count(*) from marts.{t}")[0][0] for t in marts}
 
 
@@ -366,9 +374,33 @@ def test_news_daily_end_to_end(
     raw_files = list((home / "raw").glob("*/*.gz"))
     assert len(raw_files) >= len(site["good"])
 
+    # entities: the union leader named in the wire story and in its rewrite is one person;
+    # French pages are marked, not silently empty; the entity stage saw every article
+    statuses = dict(
+        query(warehouse, "select ner_status, count(*) from marts.fct_articles group by 1")
+    )
+    assert statuses.get("unsupported_language", 0) >= 2 and statuses.get("ok", 0) >= 8, statuses
+    assert "not_analysed" not in statuses
+    leader = query(
+        warehouse,
+        "select entity_type, article_count, source_count from marts.dim_entities "
+        "where name = 'Delia Marchetti'",
+    )
+    assert leader and leader[0][0] == "PERSON" and leader[0][1] >= 2, leader
+    salience = query(
+        warehouse,
+        "select max(abs(total - 1)) from (select sum(salience) as total "
+        "from marts.bridge_story_entities group by story_id)",
+    )[0][0]
+    assert salience < 1e-9
+    entity_ids = query(warehouse, "select entity_id, name from marts.dim_entities order by 1")
+
     # --- night 1 again: nothing changes ------------------------------------------------
     run_dag(env, NIGHT_1)
     assert mart_counts(warehouse) == counts
+    assert query(warehouse, "select entity_id, name from marts.dim_entities order by 1") == (
+        entity_ids
+    )
 
     # --- night 2: stored pages are not fetched again, the feed answers 304 ---------------
     before = len(server.log)

@@ -237,3 +237,44 @@ def test_gazetteer_is_exact_and_case_aware() -> None:
     assert G.place("Georgia", frozenset({"US"})).kind == "state"
     assert G.place("Washington").kind == "city"
     assert G.place("Paris", frozenset({"US"})).country_code == "FR"  # 2M beats 25k
+
+
+def test_cut_and_glued_spans_are_mended() -> None:
+    body = (
+        "Marcus Delgado-Reyes spoke. The Central Bank of Kenya agreed. "
+        "Flights to Busan and Fukuoka resumed. Delgado-Reyes left."
+    )
+    spans = [
+        ("Marcus Delgado", "PERSON"),  # cut at the hyphen
+        ("Central Bank", "ORG"),  # cut before "of Kenya"
+        ("Kenya", "GPE"),
+        ("Busan and Fukuoka", "WORK_OF_ART"),  # two places as one span
+        ("Delgado-Reyes", "ORG"),
+    ]
+    mentions = []
+    for text, label in spans:
+        start = body.index(text)
+        mentions.append(Mention(text, label, "body", start, start + len(text)))
+    found = {e.name: e for e in entities.resolve(mentions, ArticleText("t", None, body), G)}
+    assert found["Marcus Delgado-Reyes"].entity_type == "PERSON"
+    assert found["Marcus Delgado-Reyes"].mention_count == 2
+    assert found["Central Bank of Kenya"].entity_type == "ORG"
+    assert "Kenya" not in found  # inside the bank's name, not a mention of the country
+    assert (found["Busan"].country_code, found["Fukuoka"].country_code) == ("KR", "JP")
+    assert set(found) == {"Marcus Delgado-Reyes", "Central Bank of Kenya", "Busan", "Fukuoka"}
+
+
+def test_bare_city_and_generic_tails() -> None:
+    found = resolve([("Glasgow", "PERSON"), ("Sofala province", "GPE"), ("Kogi State", "ORG")])
+    assert found["Glasgow"].entity_type == "PLACE" and found["Glasgow"].country_code == "GB"
+    assert found["Sofala"].entity_type == "PLACE"
+    assert found["Kogi State"].entity_type == "PLACE"
+    # a city name that is a person's surname here stays the person
+    found = resolve([("Eleni Lincoln", "PERSON"), ("Lincoln", "ORG")])
+    assert set(found) == {"Eleni Lincoln"}
+
+
+def test_abbreviation_of_the_dateline_organisation() -> None:
+    found = resolve([("U.N.", "ORG"), ("UN", "ORG")], "x", dateline="UNITED NATIONS")
+    assert found["United Nations"].entity_type == "ORG"
+    assert found["United Nations"].mention_count == 3 and found["United Nations"].in_dateline

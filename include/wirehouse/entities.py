@@ -100,49 +100,23 @@ NOISE = frozenset(
 )
 PHOTO_CREDIT_RE = re.compile(r"\b(photo|image)s?\s*/", re.IGNORECASE)
 HONORIFICS = (
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "dr",
-    "prof",
-    "sir",
-    "dame",
-    "president",
-    "prime minister",
-    "minister",
-    "sen",
-    "senator",
-    "rep",
-    "gov",
-    "governor",
-    "gen",
-    "general",
-    "col",
-    "capt",
-    "lt",
-    "sgt",
-    "judge",
-    "justice",
-    "chancellor",
-    "king",
-    "queen",
-    "prince",
-    "princess",
-    "pope",
-    "rev",
-    "mayor",
-    "chief",
-    "secretary",
-    "ambassador",
+    "mr|mrs|ms|miss|dr|prof|sir|dame|president|prime minister|minister|sen|senator|rep|gov|"
+    "governor|gen|general|col|capt|lt|sgt|judge|justice|chancellor|king|queen|prince|"
+    "princess|pope|rev|mayor|chief|secretary|ambassador|councillor|councilman|councilwoman|"
+    "coach|captain|inspector|detective|officer|professor|spokesman|spokeswoman|"
+    "spokesperson|volcanologist|economist|analyst|lawyer|attorney|commissioner|director|"
+    "chairman|chairwoman"
 )
-HONORIFIC_RE = re.compile(
-    r"^(?:(?:" + "|".join(re.escape(h) for h in HONORIFICS) + r")\.?\s+)+", re.IGNORECASE
-)
+HONORIFIC_RE = re.compile(r"^(?:(?:" + HONORIFICS + r")\.?\s+)+", re.IGNORECASE)
 EDGE_PUNCT = "\"'“”‘’`,;:!?()[]{}<>*|-–—"
 POSSESSIVE_RE = re.compile(r"(?:'s|’s|'|’)$")
 ACRONYM_RE = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,6}\.?$")
 ABBREVIATION_RE = re.compile(r"\s*\((?P<abbr>[A-Z][A-Z&.]{1,9})\)")
+HYPHENATED_RE = re.compile(r"(?:-[A-Z][\w'’]*)+")
+ADMIN_SUFFIX_RE = re.compile(
+    r"\s(State|Province|Region|County|District|Governorate|Prefecture|Oblast|Territory)$"
+)
+CITY_MIN_POPULATION = 100_000  # a bare name tagged PERSON/ORG that is a city this big...
 ACRONYM_STOPWORDS = frozenset({"of", "the", "and", "for", "on", "in", "de", "du", "la", "&"})
 
 
@@ -326,6 +300,10 @@ def clean_surface(text: str, label: str) -> str | None:
     if text[:4].lower() == "the ":
         text = text[4:]
     text = POSSESSIVE_RE.sub("", text).strip(EDGE_PUNCT + " ")
+    words = text.split()
+    while len(words) > 1 and (words[-1].islower() or not any(c.isalpha() for c in words[-1])):
+        words.pop()  # "Sofala province", "Glasgow bin", "Barcelona 3-1"
+    text = " ".join(words)
     if label == "PERSON":
         text = HONORIFIC_RE.sub("", text)
     letters = [c for c in text if c.isalpha()]
@@ -355,10 +333,23 @@ def _tokens(name: str) -> tuple[str, ...]:
 def _link_people(spans: list[_Span]) -> None:
     """Point each partial person name at the one longer name it ends (or, a lone first
     name, begins); a part two people share is left as it is."""
-    names = sorted(
-        {s.surface for s in spans if s.label == "PERSON"},
-        key=lambda n: (-len(_tokens(n)), n),
-    )
+    people = {s.surface for s in spans if s.label == "PERSON"}
+    # a full name the tagger called ORG once ("Jorge Salazar Mendívil said") is still the
+    # owner of the partial names it tagged PERSON
+    people |= {
+        s.surface
+        for s in spans
+        if s.label != "PERSON"
+        and s.place is None
+        and 1 < len(s.surface.split()) <= 4
+        and all(w[:1].isupper() for w in s.surface.split())
+        and any(
+            len(_tokens(p)) < len(_tokens(s.surface))
+            and _tokens(s.surface)[-len(_tokens(p)) :] == _tokens(p)
+            for p in people
+        )
+    }
+    names = sorted(people, key=lambda n: (-len(_tokens(n)), n))
     owner: dict[str, str] = {}
     for name in names:
         t = _tokens(name)
@@ -374,10 +365,16 @@ def _link_people(spans: list[_Span]) -> None:
     for s in spans:
         if s.surface in owner and (s.place is None or s.label == "PERSON"):
             s.canonical = owner[s.surface]
-        elif s.place is None and s.label != "PERSON" and len(_tokens(s.surface)) == 1:
-            # a surname the tagger called ORG or GPE in one sentence ("Armstrong said")
-            matches = {owner.get(n, n) for n in names if _tokens(n)[-1:] == _tokens(s.surface)}
-            if len(matches) == 1 and len(_tokens(next(iter(matches)))) > 1:
+        elif s.place is None and s.label != "PERSON":
+            # a surname the tagger called ORG or GPE in one sentence ("Armstrong said",
+            # "MacLeod-Baird argued")
+            t = _tokens(s.surface)
+            matches = {
+                owner.get(n, n)
+                for n in names
+                if len(_tokens(n)) > len(t) and _tokens(n)[-len(t) :] == t
+            }
+            if len(matches) == 1:
                 s.canonical = matches.pop()
 
 
@@ -392,8 +389,13 @@ def _initials(name: str) -> tuple[str, str]:
 
 
 def _link_acronyms(spans: list[_Span]) -> None:
-    """Point an abbreviation at the one organisation in the article it spells."""
-    orgs = {s.surface for s in spans if s.label == "ORG" and s.place is None}
+    """Point an abbreviation at the one organisation in the article it spells ("U.N." is
+    the "UNITED NATIONS" of the dateline)."""
+    orgs = {
+        s.surface
+        for s in spans
+        if s.place is None and (s.label == "ORG" or s.part == "dateline")  # UNITED NATIONS
+    }
     longer = [o for o in orgs if len(o.split()) > 1]
     for s in spans:
         if s.place is not None or s.canonical or not ACRONYM_RE.match(s.surface):
@@ -457,12 +459,56 @@ def defined_abbreviations(mentions: Sequence[Mention], article: ArticleText) -> 
     return found
 
 
+def repair(
+    mentions: Sequence[Mention], article: ArticleText, gazetteer: Gazetteer
+) -> list[Mention]:
+    """Mend two ways a small model cuts names: a hyphenated surname it stopped at the
+    hyphen ("Marcus Delgado" of "Marcus Delgado-Reyes"), and two places it tagged as one
+    span ("Busan and Fukuoka")."""
+    out: list[Mention] = []
+    for m in _joined(mentions, article):
+        text = article.body if m.part == "body" else article.title
+        if text and m.end and text[m.start : m.end] == m.text:
+            tail = HYPHENATED_RE.match(text, m.end)
+            if tail:
+                m = Mention(text[m.start : tail.end()], m.label, m.part, m.start, tail.end())
+        left, sep, right = m.text.partition(" and ")
+        if sep and gazetteer.candidates(left) and gazetteer.candidates(right.removesuffix("'s")):
+            out.append(Mention(left, "GPE", m.part, m.start, m.start + len(left)))
+            start = m.start + len(left) + len(sep)
+            out.append(Mention(right, "GPE", m.part, start, start + len(right)))
+        else:
+            out.append(m)
+    return out
+
+
+def _joined(mentions: Sequence[Mention], article: ArticleText) -> list[Mention]:
+    """Adjacent spans joined by "of" are one name: "Central Bank" + "of" + "Kenya" is the
+    Central Bank of Kenya, "Democratic Republic" + "of the" + "Congo" a country."""
+    out: list[Mention] = []
+    for m in sorted(mentions, key=lambda m: (m.part, m.start)):
+        prev = out[-1] if out else None
+        text = (article.body if m.part == "body" else article.title) or ""
+        if (
+            prev is not None
+            and prev.part == m.part
+            and prev.label in ("ORG", "GPE", "LOC", "FAC")
+            and m.label in ("GPE", "LOC", "ORG")
+            and text[prev.end : m.start] in (" of ", " of the ")
+        ):
+            out[-1] = Mention(text[prev.start : m.end], prev.label, m.part, prev.start, m.end)
+        else:
+            out.append(m)
+    return out
+
+
 def resolve(
     mentions: Sequence[Mention], article: ArticleText, gazetteer: Gazetteer
 ) -> list[Entity]:
     """One article's mentions to its entities (see the module docstring for the rules),
     ordered by first appearance."""
     spans: list[_Span] = []
+    mentions = repair(mentions, article, gazetteer)
     for m in [*mentions, *defined_abbreviations(mentions, article)]:
         if m.label not in TYPES:
             continue
@@ -493,10 +539,17 @@ def resolve(
             named.setdefault(key, s.canonical or s.surface)
         groups.setdefault(key, []).append(s)
 
-    # a name-keyed group that is mostly tagged a place is looked up in the gazetteer
+    # a name-keyed group that is mostly tagged a place is looked up in the gazetteer, and
+    # so is a bare name the tagger called a person or organisation when it is no one's
+    # surname and the gazetteer has it as a sizeable city ("Glasgow said")
+    owners = {s.canonical for s in spans if s.canonical}
     places: dict[str, Place] = {}
     for key, members in list(groups.items()):
-        if not key.startswith("name:") or _vote(members) != "PLACE":
+        if not key.startswith("name:"):
+            continue
+        if _vote(members) != "PLACE" and not _bare_city(
+            named[key], members, owners, context, gazetteer
+        ):
             continue
         within = next((m.within for m in members if m.within), None)
         place = gazetteer.place(named[key], context, within)
@@ -513,6 +566,21 @@ def resolve(
     return sorted(entities, key=_appearance)
 
 
+def _bare_city(
+    name: str,
+    members: Sequence[_Span],
+    owners: set[str],
+    context: frozenset[str],
+    gazetteer: Gazetteer,
+) -> bool:
+    if name in owners or any(m.canonical for m in members) or len(_tokens(name)) > 2:
+        return False
+    return any(
+        p.kind == "city" and (p.population >= CITY_MIN_POPULATION or p.country_code in context)
+        for p in gazetteer.candidates(name)
+    )
+
+
 def _appearance(e: Entity) -> tuple[bool, int, str]:
     return (e.first_char_offset is None, e.first_char_offset or 0, e.entity_key)
 
@@ -521,6 +589,8 @@ def _vote(members: Sequence[_Span]) -> str:
     """The type most mentions have (ties: the first mention's). A dateline the gazetteer
     doesn't know only votes alone: "UNITED NATIONS (AP) —" is where, the text says what."""
     voters = [m for m in members if m.part != "dateline" or m.place is not None] or members
+    if ADMIN_SUFFIX_RE.search(voters[0].canonical or voters[0].surface):
+        return "PLACE"  # "Niger State", "Kogi State", "Marin County"
     counts = Counter(TYPES[m.label] for m in voters)
     best = max(counts.values())
     return next(TYPES[m.label] for m in voters if counts[TYPES[m.label]] == best)
