@@ -80,7 +80,7 @@ def _baseline(texts: list[str], queue: multiprocessing.Queue) -> None:
     nlp = spacy.load(MODEL)
     started = time.perf_counter()
     entities = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=64))
-    queue.put((time.perf_counter() - started, entities, nlp.pipe_names))
+    queue.put((time.perf_counter() - started, entities, list(nlp.pipe_names)))
 
 
 def _wirehouse(texts: list[str], queue: multiprocessing.Queue) -> None:

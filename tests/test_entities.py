@@ -278,3 +278,40 @@ def test_abbreviation_of_the_dateline_organisation() -> None:
     found = resolve([("U.N.", "ORG"), ("UN", "ORG")], "x", dateline="UNITED NATIONS")
     assert found["United Nations"].entity_type == "ORG"
     assert found["United Nations"].mention_count == 3 and found["United Nations"].in_dateline
+
+
+def test_text_the_extractor_removed_yields_no_entities() -> None:
+    from wirehouse.extract import extract_article
+
+    paragraphs = [
+        "KISUMU, Kenya (NW) — Fishermen on Lake Victoria said on Monday that catches of tilapia "
+        "had fallen by a third since March, blaming water hyacinth that has choked the bays.",
+        "Beatrice Achieng Odhiambo, who chairs the Kisumu Beach Management Unit, said boats now "
+        "spend two hours clearing weed before they can reach open water.",
+        "Odhiambo said the Kenya Marine and Fisheries Research Institute had promised to send "
+        "weevils that eat the plant, but none had arrived by the end of the season.",
+        "The institute did not respond to a request for comment on Monday afternoon.",
+        "Northgate Wire writer Bartholomew Quince contributed to this report.",
+    ]
+    html = (
+        "<html lang='en'><head><title>Hyacinth chokes Lake Victoria bays</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/sport'>Sport</a></nav>"
+        "<div class='share'>Share on Facebook | Tweet | Email Cornelius Fairweather</div>"
+        "<article><h1>Hyacinth chokes Lake Victoria bays</h1>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</article><aside><h2>Related</h2><ul><li><a href='/x'>Cornelius Fairweather "
+        "opens new Lagos office</a></li></ul></aside>"
+        "<footer>© 2026 Northgate Wire. All rights reserved.</footer></body></html>"
+    )
+    record = extract_article(html, "https://www.northgatewire.example/2026/05/04/hyacinth")
+    assert "Bartholomew Quince" in (record.credits or "")  # kept, but out of the body
+    article = ArticleText(
+        "h1", record.title, record.body, record.dateline, record.language, record.dateline_agency
+    )
+    found = by_name(entities.analyse([article])[0])
+    assert "Beatrice Achieng Odhiambo" in found and "Odhiambo" not in found
+    assert found["Kisumu"].in_dateline and found["Kenya"].in_dateline
+    assert "NW" in found and found["NW"].entity_type == "ORG"
+    names = " ".join(found)
+    assert "Quince" not in names and "Fairweather" not in names and "Facebook" not in names
+    assert "Lagos" not in names
