@@ -315,3 +315,21 @@ def test_text_the_extractor_removed_yields_no_entities() -> None:
     names = " ".join(found)
     assert "Quince" not in names and "Fairweather" not in names and "Facebook" not in names
     assert "Lagos" not in names
+
+
+def test_feature_names_and_place_lists() -> None:
+    body = "Lava crossed the Reykjanes Peninsula. Strikes hit Carlisle, Doncaster and Kendal."
+    mentions = []
+    for text, label in (("Reykjanes", "ORG"), ("Carlisle, Doncaster and Kendal", "ORG")):
+        start = body.index(text)
+        mentions.append(Mention(text, label, "body", start, start + len(text)))
+    found = {e.name: e for e in entities.resolve(mentions, ArticleText("t", None, body), G)}
+    assert found["Reykjanes Peninsula"].entity_type == "PLACE"
+    assert {n for n, e in found.items() if e.country_code == "GB"} == {
+        "Carlisle",
+        "Doncaster",
+        "Kendal",
+    }
+    for name in ("Carlisle", "Doncaster", "Kendal"):
+        offset = found[name].first_char_offset
+        assert body[offset : offset + len(name)] == name

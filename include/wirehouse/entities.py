@@ -113,9 +113,19 @@ POSSESSIVE_RE = re.compile(r"(?:'s|’s|'|’)$")
 ACRONYM_RE = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,6}\.?$")
 ABBREVIATION_RE = re.compile(r"\s*\((?P<abbr>[A-Z][A-Z&.]{1,9})\)")
 HYPHENATED_RE = re.compile(r"(?:-[A-Z][\w'’]*)+")
-ADMIN_SUFFIX_RE = re.compile(
-    r"\s(State|Province|Region|County|District|Governorate|Prefecture|Oblast|Territory)$"
+# a name ending in one of these is a place whatever the tagger said ("Niger State",
+# "Atacama Desert", "East Anatolian Fault")
+FEATURES = (
+    "River|Delta|Basin|Valley|Mountains|Hills|Peninsula|Island|Islands|Desert|Glacier|Fault|"
+    "Plateau|Sea|Ocean|Gulf|Bay|Strait|Coast|Canyon|Falls|Lake"
 )
+ADMIN_SUFFIX_RE = re.compile(
+    r"\s(State|Province|Region|County|District|Governorate|Prefecture|Oblast|Territory|"
+    + FEATURES
+    + r")$"
+)
+LIST_SEPARATOR_RE = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+FEATURE_TAIL_RE = re.compile(r" (?:" + FEATURES + r")\b")
 CITY_MIN_POPULATION = 100_000  # a bare name tagged PERSON/ORG that is a city this big...
 ACRONYM_STOPWORDS = frozenset({"of", "the", "and", "for", "on", "in", "de", "du", "la", "&"})
 
@@ -462,24 +472,33 @@ def defined_abbreviations(mentions: Sequence[Mention], article: ArticleText) -> 
 def repair(
     mentions: Sequence[Mention], article: ArticleText, gazetteer: Gazetteer
 ) -> list[Mention]:
-    """Mend two ways a small model cuts names: a hyphenated surname it stopped at the
-    hyphen ("Marcus Delgado" of "Marcus Delgado-Reyes"), and two places it tagged as one
-    span ("Busan and Fukuoka")."""
+    """Mend the ways a small model cuts names: a hyphenated surname it stopped at the
+    hyphen ("Marcus Delgado" of "Marcus Delgado-Reyes"), a feature it stopped before its
+    kind ("Reykjanes" of "Reykjanes Peninsula"), and places it tagged as one span
+    ("Busan and Fukuoka", "Carlisle, Doncaster and Kendal")."""
     out: list[Mention] = []
     for m in _joined(mentions, article):
         text = article.body if m.part == "body" else article.title
         if text and m.end and text[m.start : m.end] == m.text:
-            tail = HYPHENATED_RE.match(text, m.end)
+            tail = HYPHENATED_RE.match(text, m.end) or FEATURE_TAIL_RE.match(text, m.end)
             if tail:
                 m = Mention(text[m.start : tail.end()], m.label, m.part, m.start, tail.end())
-        left, sep, right = m.text.partition(" and ")
-        if sep and gazetteer.candidates(left) and gazetteer.candidates(right.removesuffix("'s")):
-            out.append(Mention(left, "GPE", m.part, m.start, m.start + len(left)))
-            start = m.start + len(left) + len(sep)
-            out.append(Mention(right, "GPE", m.part, start, start + len(right)))
-        else:
-            out.append(m)
+        out.extend(_split_places(m, gazetteer) or [m])
     return out
+
+
+def _split_places(m: Mention, gazetteer: Gazetteer) -> list[Mention]:
+    """A span listing places ("A, B and C") as one mention per place, when every item is a
+    place the gazetteer knows; else nothing."""
+    items: list[tuple[int, str]] = []
+    pos = 0
+    for sep in LIST_SEPARATOR_RE.finditer(m.text):
+        items.append((pos, m.text[pos : sep.start()]))
+        pos = sep.end()
+    items.append((pos, m.text[pos:]))
+    if len(items) < 2 or not all(gazetteer.candidates(n.removesuffix("'s")) for _, n in items):
+        return []
+    return [Mention(n, "GPE", m.part, m.start + i, m.start + i + len(n)) for i, n in items]
 
 
 def _joined(mentions: Sequence[Mention], article: ArticleText) -> list[Mention]:
