@@ -305,7 +305,7 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 6), ("staging", 8)]
+    assert views == [("intermediate", 7), ("staging", 8)]
 
 
 def test_mart_column_types(con) -> None:

@@ -1,29 +1,16 @@
--- one row per article x entity, from the latest night that analysed the article (an
--- article landed again is analysed again, and its older rows no longer count).
+-- one row per article x entity, from the latest night that analysed the article.
 
 with
 
-analysed as (
+latest as (
 
-    select * from {{ ref('stg_landing__article_entities') }}
+    select * from {{ ref('int_article_entities_latest') }}
 
 ),
 
 mentions as (
 
     select * from {{ ref('stg_landing__entity_mentions') }}
-
-),
-
-latest as (
-
-    select article_id, run_date
-    from analysed
-    qualify
-        row_number() over (
-            partition by article_id
-            order by run_date desc
-        ) = 1
 
 ),
 

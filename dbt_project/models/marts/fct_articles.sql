@@ -8,7 +8,7 @@ articles as (
 
 analysed as (
 
-    select * from {{ ref('stg_landing__article_entities') }}
+    select * from {{ ref('int_article_entities_latest') }}
 
 ),
 
@@ -19,11 +19,6 @@ ner_statuses as (
         ner_status
 
     from analysed
-    qualify
-        row_number() over (
-            partition by article_id
-            order by run_date desc
-        ) = 1
 
 ),
 
