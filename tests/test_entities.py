@@ -333,3 +333,12 @@ def test_feature_names_and_place_lists() -> None:
     for name in ("Carlisle", "Doncaster", "Kendal"):
         offset = found[name].first_char_offset
         assert body[offset : offset + len(name)] == name
+
+
+def test_an_article_that_fails_recognition_is_a_row_with_its_reason() -> None:
+    good = ArticleText("ok1", "Talks in Niamey", "Officials from Niger met in Niamey.", None, "en")
+    huge = ArticleText("big1", "x", "Niger. " * 200_000, None, "en")  # over spaCy's max_length
+    results = entities.analyse([good, huge])
+    assert [r.ner_status for r in results] == ["ok", "error"]
+    assert "Niamey" in by_name(results[0])
+    assert results[1].entities == [] and "max_length" in (results[1].error or "")

@@ -58,7 +58,7 @@ TYPES = {
     "WORK_OF_ART": "WORK_OF_ART",
     "LAW": "LAW",
 }
-STATUSES = ("ok", "unsupported_language", "undetermined_language", "empty")
+STATUSES = ("ok", "unsupported_language", "undetermined_language", "empty", "error")
 BATCH_SIZE = 64
 CHUNK_ARTICLES = 48  # articles per task sent to a worker process
 MAX_WORDS = 10  # a longer "name" is a tagging accident
@@ -181,6 +181,7 @@ class ArticleEntities:
     ner_status: str
     model: str | None
     entities: list[Entity] = field(default_factory=list)
+    error: str | None = None  # why, when ner_status is "error"
 
 
 def ner_models(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -263,13 +264,32 @@ def _analyse_chunk(
     for language in sorted({articles[i].language or "" for i in ready}):
         model = models[language]
         index = [i for i in ready if articles[i].language == language]
-        found = recognise([articles[i] for i in index], model)
-        for i, mentions in zip(index, found, strict=True):
-            entities = resolve(mentions, articles[i], gazetteer)
-            out[i] = ArticleEntities(articles[i].article_id, "ok", model, entities)
+        load_pipeline(model)  # a model that isn't installed is a setting to fix: fail loudly
+        try:
+            for i, result in zip(
+                index, _analysed([articles[i] for i in index], model, gazetteer), strict=True
+            ):
+                out[i] = result
+        except Exception:  # one bad article must not cost the chunk: go one by one
+            for i in index:
+                try:
+                    out[i] = _analysed([articles[i]], model, gazetteer)[0]
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    out[i] = ArticleEntities(articles[i].article_id, "error", model, error=error)
     return [
         o if o is not None else ArticleEntities(a.article_id, s, None)
         for a, s, o in zip(articles, statuses, out, strict=True)
+    ]
+
+
+def _analysed(
+    articles: Sequence[ArticleText], model: str, gazetteer: Gazetteer
+) -> list[ArticleEntities]:
+    found = recognise(articles, model)
+    return [
+        ArticleEntities(a.article_id, "ok", model, resolve(mentions, a, gazetteer))
+        for a, mentions in zip(articles, found, strict=True)
     ]
 
 

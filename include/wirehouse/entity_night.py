@@ -52,6 +52,7 @@ def tables(run_date: str, results: list[entities.ArticleEntities]) -> dict[str, 
             "ner_model": r.model,
             "entity_count": len(r.entities),
             "mention_count": sum(e.mention_count for e in r.entities),
+            "ner_error": r.error,
         }
         for r in results
     ]

@@ -149,6 +149,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("ner_model", pa.string()),
             ("entity_count", pa.int32()),
             ("mention_count", pa.int32()),
+            ("ner_error", pa.string()),
         ]
     ),
     "entity_mentions": pa.schema(

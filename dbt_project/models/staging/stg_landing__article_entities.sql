@@ -19,7 +19,8 @@ renamed as (
         cast(ner_status as varchar) as ner_status,
         cast(ner_model as varchar) as ner_model,
         cast(entity_count as integer) as entity_count,
-        cast(mention_count as integer) as mention_count
+        cast(mention_count as integer) as mention_count,
+        cast(ner_error as varchar) as ner_error
 
     from source
 
