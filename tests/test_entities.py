@@ -342,3 +342,13 @@ def test_an_article_that_fails_recognition_is_a_row_with_its_reason() -> None:
     assert [r.ner_status for r in results] == ["ok", "error"]
     assert "Niamey" in by_name(results[0])
     assert results[1].entities == [] and "max_length" in (results[1].error or "")
+
+
+def test_listed_regions_are_places_whatever_the_tagger_said() -> None:
+    found = resolve([("Sahel", "PERSON"), ("Darfur", "ORG"), ("Middle East", "LOC")])
+    assert {n: (e.entity_type, e.country_code) for n, e in found.items()} == {
+        "Sahel": ("PLACE", None),
+        "Darfur": ("PLACE", "SD"),
+        "Middle East": ("PLACE", None),
+    }
+    assert found["Sahel"].entity_key == "place:sahel" and found["Sahel"].geonameid is None

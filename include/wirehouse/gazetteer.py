@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-PRIORITY = {"country": 0, "state": 2, "continent": 3, "city": 4}
+PRIORITY = {"country": 0, "state": 2, "continent": 3, "region": 3, "city": 4}
 BIG_CITY = 500_000  # beats a state of its name: "Washington", "New York" in the news
 ALT_NAME_MIN_POPULATION = 100_000  # a city's alternate names count only for bigger cities
 _ASCII_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]+$")
@@ -33,9 +33,9 @@ _ASCII_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]+$")
 class Place:
     """One gazetteer entry."""
 
-    geonameid: int
+    geonameid: int | None  # None for a hand-listed region
     name: str
-    kind: str  # country, state, continent or city
+    kind: str  # country, state, continent, region or city
     country_code: str | None
     latitude: float | None
     longitude: float | None
@@ -122,6 +122,8 @@ class Gazetteer:
                 for alt in c["alternatenames"]:
                     if _ASCII_NAME_RE.match(alt) and not alt.isupper():
                         self._add(alt, place, alternate=True)
+        for name, code in _tsv("regions.tsv"):
+            self._add(name, Place(None, name, "region", code or None, None, None))
         self.demonyms: dict[str, str] = {}
         for demonym, code in _tsv("demonyms.tsv"):
             for form in (demonym, *_plurals(demonym)):
@@ -152,6 +154,14 @@ class Gazetteer:
         """The country a surface form names by itself, if it names one."""
         for place in self.candidates(surface):
             if place.kind == "country":
+                return place
+        return None
+
+    def named_place(self, surface: str) -> Place | None:
+        """The country or hand-listed region ("Sahel", "Darfur") a surface form names by
+        itself: names that are places whatever a tagger calls them in a sentence."""
+        for place in self.candidates(surface):
+            if place.kind in ("country", "region"):
                 return place
         return None
 
@@ -193,7 +203,12 @@ class Gazetteer:
 
 def _rank(place: Place) -> tuple[int, int, int]:
     big_city = place.kind == "city" and place.population >= BIG_CITY
-    return (1 if big_city else PRIORITY[place.kind], -place.population, place.geonameid)
+    return (1 if big_city else PRIORITY[place.kind], -place.population, place.geonameid or 0)
+
+
+def place_key(place: Place) -> str:
+    """What a place entity's id is derived from: its GeoNames id, else its name."""
+    return f"geo:{place.geonameid}" if place.geonameid else f"place:{fold(place.name)}"
 
 
 def _plurals(demonym: str) -> tuple[str, ...]:
