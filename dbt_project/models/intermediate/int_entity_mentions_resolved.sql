@@ -1,0 +1,132 @@
+-- one row per article x entity, after resolving partial names across the articles of one
+-- story: a bare "Garba Saidou" (tagged PERSON) in one article is the "Insa Garba Saidou"
+-- another article of the same story names in full, when that is the one longer name in
+-- the story it ends (names nested in one another count as one: the longest wins).
+-- Only within a story: there, the same event makes the same person near certain.
+
+with
+
+mentions as (
+
+    select * from {{ ref('int_entity_mentions_latest') }}
+
+),
+
+articles as (
+
+    select * from {{ ref('int_articles_clustered') }}
+
+),
+
+named as (
+
+    select
+        mentions.entity_id,
+        mentions.name,
+        mentions.entity_type,
+        articles.story_id,
+        substr(mentions.entity_key, 6) as folded
+
+    from mentions
+    inner join articles on mentions.article_id = articles.article_id
+    where mentions.entity_key like 'name:%'
+
+),
+
+story_names as (
+
+    select
+        story_id,
+        entity_id,
+        folded,
+        arg_max(name, length(name)) as name,
+        bool_or(entity_type = 'PERSON') as is_person
+
+    from named
+    group by story_id, entity_id, folded
+
+),
+
+candidates as (
+
+    select
+        short.story_id,
+        short.entity_id as short_id,
+        long.entity_id as long_id,
+        long.folded as long_folded,
+        long.name as long_name
+
+    from story_names as short
+    inner join story_names as long
+        on
+            short.story_id = long.story_id
+            and ends_with(long.folded, ' ' || short.folded)
+    where short.is_person
+
+),
+
+longest as (
+
+    select
+        story_id,
+        short_id,
+        arg_max(long_id, length(long_folded)) as long_id,
+        arg_max(long_name, length(long_folded)) as long_name,
+        arg_max(long_folded, length(long_folded)) as long_folded
+
+    from candidates
+    group by story_id, short_id
+
+),
+
+-- every candidate must be nested in the longest, else two people share the part
+unambiguous as (
+
+    select
+        longest.story_id,
+        longest.short_id,
+        longest.long_id,
+        longest.long_name
+
+    from longest
+    inner join candidates
+        on
+            longest.story_id = candidates.story_id
+            and longest.short_id = candidates.short_id
+    group by longest.story_id, longest.short_id, longest.long_id, longest.long_name
+    having
+        bool_and(
+            candidates.long_folded = longest.long_folded
+            or ends_with(longest.long_folded, ' ' || candidates.long_folded)
+        )
+
+),
+
+final as (
+
+    select
+        mentions.article_id,
+        coalesce(unambiguous.long_id, mentions.entity_id) as entity_id,
+        mentions.entity_id as mentioned_entity_id,
+        coalesce(unambiguous.long_name, mentions.name) as name,
+        mentions.entity_type,
+        mentions.mention_count,
+        mentions.first_char_offset,
+        mentions.surface_forms,
+        mentions.in_title,
+        mentions.in_dateline,
+        mentions.country_code,
+        mentions.latitude,
+        mentions.longitude,
+        mentions.geonameid
+
+    from mentions
+    inner join articles on mentions.article_id = articles.article_id
+    left join unambiguous
+        on
+            articles.story_id = unambiguous.story_id
+            and mentions.entity_id = unambiguous.short_id
+
+)
+
+select * from final
