@@ -25,9 +25,17 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """cosmos renders the dbt task group from target/manifest.json; `make` builds it, and this
-    builds it too when pytest runs on its own."""
+    builds it too when pytest runs on its own and the manifest is missing or older than a
+    model (a stale one would order the DAG's dbt tasks by yesterday's project)."""
     manifest = DBT_PROJECT / "target" / "manifest.json"
-    if not manifest.exists():
+    sources = [
+        p
+        for folder in ("models", "macros")
+        for p in (DBT_PROJECT / folder).rglob("*")
+        if p.is_file()
+    ] + [DBT_PROJECT / "dbt_project.yml"]
+    newest = max(p.stat().st_mtime for p in sources)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
         subprocess.run(
             [
                 str(BIN / "dbt"),

@@ -36,16 +36,46 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
     dag = dagbag.dags["news_daily"]
     dag.check_cycle()  # raises on a cycle
     ids = set(dag.task_ids)
-    assert {"list_sources", "discover", "collect", "land", "load", "stories", "publish"} <= ids
+    assert {
+        "list_sources",
+        "discover",
+        "collect",
+        "land",
+        "load",
+        "stories",
+        "entities",
+        "load_entities",
+        "publish",
+    } <= ids
     dbt_tasks = {t for t in ids if t.startswith("dbt.")}
-    for model in ("fct_articles", "dim_sources", "dim_stories", "fct_fetches", "fct_story_merges"):
+    for model in (
+        "fct_articles",
+        "dim_sources",
+        "dim_stories",
+        "fct_fetches",
+        "fct_story_merges",
+        "dim_entities",
+        "fct_entity_mentions",
+        "bridge_story_entities",
+    ):
         assert f"dbt.{model}_model_build" in dbt_tasks, model
     # DuckDB has one writer: the loader, the story stage, every dbt task and publish share a
     # one-slot pool.
     writers = [
-        dag.get_task(t) for t in ids if t.startswith("dbt.") or t in ("load", "stories", "publish")
+        dag.get_task(t)
+        for t in ids
+        if t.startswith("dbt.") or t in ("load", "stories", "load_entities", "publish")
     ]
     assert {w.pool for w in writers} == {"duckdb_writer"}
+    # recognition reads only the landing zone: it runs beside the story stage and does not
+    # hold the writer's slot for its minutes of CPU; its loader does
+    assert dag.get_task("entities").pool != "duckdb_writer"
+    assert dag.get_task("entities").upstream_task_ids == {"land"}
+    assert dag.get_task("load_entities").upstream_task_ids == {"entities"}
+    assert (
+        "load_entities"
+        in dag.get_task("dbt.stg_landing__entity_mentions_model_build").upstream_task_ids
+    )
     # the story stage runs after the load, dbt after the story stage, publish after dbt
     assert dag.get_task("stories").upstream_task_ids == {"load"}
     upstream_of_stg = dag.get_task("dbt.stg_landing__articles_model_build").upstream_task_ids
