@@ -62,10 +62,12 @@ STATUSES = ("ok", "unsupported_language", "undetermined_language", "empty", "err
 BATCH_SIZE = 64
 CHUNK_ARTICLES = 48  # articles per task sent to a worker process
 MAX_WORDS = 10  # a longer "name" is a tagging accident
-# words a page's furniture puts next to names; an entity that is one of these is noise
+# words a page's furniture puts next to names; an entity that is one of these is noise.
+# Brand names (Facebook, WhatsApp) are not here: news is written about them, and share
+# bars naming them are removed with the boilerplate before recognition.
 NOISE = frozenset(
     fold(w)
-    for w in (
+    for w in [
         "Advertisement",
         "Share",
         "Tweet",
@@ -85,18 +87,10 @@ NOISE = frozenset(
         "Photo",
         "File Photo",
         "AP Photo",
-        "Getty Images",
-        "Getty",
-        "WhatsApp",
-        "Messenger",
-        "Pinterest",
-        "LinkedIn",
-        "Reddit",
-        "Flipboard",
         "Copy Link",
         "Opens",
         "New Window",
-    )
+    ]
 )
 PHOTO_CREDIT_RE = re.compile(r"\b(photo|image)s?\s*/", re.IGNORECASE)
 HONORIFICS = (
