@@ -198,7 +198,7 @@ ENTITY_MENTIONS = [
     (D2, _article_id(A1_URL), ORLEN, "name:orlen dynamics", "ORLEN DYNAMICS", "PERSON", 1, 5,
      ["ORLEN DYNAMICS"], True, False, None, None, None, None),
     (D1, _article_id(A2_URL), ORLEN, "name:orlen dynamics", "Orlen Dynamics", "ORG", 3, 12,
-     ["Orlen Dynamics", "Orlen"], False, False, None, None, None, None),
+     ["Orlen Dynamics", "Orlen", "O.D."], False, False, None, None, None, None),
     (D1, _article_id(A2_URL), NIGER, "geo:2440476", "Niger", "PERSON", 1, None,
      ["NIGER"], False, True, "NE", None, None, 2440476),
     (D1, _article_id(A2_URL), SAIDOU, "name:insa garba saidou", "Insa Garba Saidou", "ORG",
@@ -211,6 +211,9 @@ ENTITY_MENTIONS = [
      2, 3, ["Garba Saidou"], False, False, None, None, None, None),
     (D1, _article_id(B1_URL), LIEN, "name:lien", "Lien", "PERSON",
      1, 20, ["Lien"], False, False, None, None, None, None),
+    # B1's bare abbreviation is the entity A2 tied it to ("O.D." spelled in A2)
+    (D1, _article_id(B1_URL), "en_od", "name:od", "OD", "ORG",
+     2, 40, ["OD"], False, False, None, None, None, None),
 ]
 # fmt: on
 
@@ -493,13 +496,13 @@ def test_entities_resolved_across_articles(con) -> None:
     ).fetchall()
     assert rows == [
         (NIGER, "Niger", "PLACE", ["NIGER"], "NE", 1, 1, 1, 1),
-        # A1's D2 version (PERSON, 1 mention) is outvoted by A2's three ORG mentions;
-        # the spelling used most is the name
-        (ORLEN, "Orlen Dynamics", "ORG", ["ORLEN DYNAMICS", "Orlen", "Orlen Dynamics"],
-         None, 2, 2, 1, 4),
+        # A1's D2 version (PERSON, 1 mention) is outvoted by the ORG mentions (A2's three,
+        # B1's two of "OD", which A2 tied to it); the spelling used most is the name
+        (ORLEN, "Orlen Dynamics", "ORG",
+         ["O.D.", "OD", "ORLEN DYNAMICS", "Orlen", "Orlen Dynamics"], None, 3, 2, 2, 6),
     ]  # fmt: skip
     first_seen = con.execute(
-        f"select first_seen_at = timestamptz '{D1} 04:00:00+00' from marts.dim_entities "
+        f"select first_seen_at = timestamptz '{D1} 03:00:00+00' from marts.dim_entities "
         f"where entity_id = '{ORLEN}'"
     ).fetchone()
     assert first_seen == (True,)
@@ -521,7 +524,7 @@ def test_partial_names_resolved_within_a_story(con) -> None:
         "select entity_id, mention_count, surface_forms from marts.fct_entity_mentions "
         f"where article_id = '{_article_id(B1_URL)}' order by 1"
     ).fetchall()
-    assert b1 == [(SAIDOU, 2, ["Garba Saidou"]), (LIEN, 1, ["Lien"])]
+    assert b1 == [(SAIDOU, 2, ["Garba Saidou"]), (LIEN, 1, ["Lien"]), (ORLEN, 2, ["OD"])]
 
 
 def test_entity_mentions_and_story_salience(con) -> None:
@@ -535,6 +538,7 @@ def test_entity_mentions_and_story_salience(con) -> None:
             (_article_id(A1_URL), ORLEN, 1, 5, False),  # the latest analysis only
             (_article_id(A2_URL), NIGER, 1, None, True),
             (_article_id(A2_URL), ORLEN, 3, 12, False),
+            (_article_id(B1_URL), ORLEN, 2, 40, False),  # B1's "OD"
         ]
     )
     bridge = con.execute(
@@ -542,12 +546,12 @@ def test_entity_mentions_and_story_salience(con) -> None:
         "from marts.bridge_story_entities order by 1, 2"
     ).fetchall()
     assert bridge == [
-        ("st_b1", "en_is", 2, 3, 0.3),  # A2's full name and B1's partial one
-        ("st_b1", "en_l", 1, 1, 0.1),
-        ("st_b1", "en_ml", 1, 1, 0.1),
-        ("st_b1", NIGER, 1, 1, 0.1),
-        ("st_b1", "en_ol", 1, 1, 0.1),
-        ("st_b1", ORLEN, 1, 3, 0.3),
+        ("st_b1", "en_is", 2, 3, pytest.approx(3 / 12)),  # A2's full name, B1's partial
+        ("st_b1", "en_l", 1, 1, pytest.approx(1 / 12)),
+        ("st_b1", "en_ml", 1, 1, pytest.approx(1 / 12)),
+        ("st_b1", NIGER, 1, 1, pytest.approx(1 / 12)),
+        ("st_b1", "en_ol", 1, 1, pytest.approx(1 / 12)),
+        ("st_b1", ORLEN, 2, 5, pytest.approx(5 / 12)),  # A2's 3, and B1's 2 of "OD"
         ("st_y", ORLEN, 1, 1, 1.0),
     ]
     statuses = dict(con.execute("select article_id, ner_status from marts.fct_articles").fetchall())

@@ -3,6 +3,8 @@
 -- another article of the same story names in full, when that is the one longer name in
 -- the story it ends (names nested in one another count as one: the longest wins).
 -- Only within a story: there, the same event makes the same person near certain.
+-- An abbreviation is resolved across all articles: "AP" (a dateline's agency, say) is the
+-- "Associated Press" when the one entity any article tied "AP" to as a spelling is that.
 
 with
 
@@ -102,13 +104,60 @@ unambiguous as (
 
 ),
 
+-- spellings like "AP" or "U.N." an article tied to a longer-named entity
+abbreviations as (
+
+    select distinct
+        mentions.entity_id,
+        mentions.name,
+        upper(replace(forms.form, '.', '')) as abbreviation
+
+    from mentions,
+        unnest(mentions.surface_forms) as forms (form)
+    where
+        regexp_full_match(forms.form, '[A-Z][A-Z.&]{1,9}')
+        and upper(replace(mentions.name, '.', '')) != upper(replace(forms.form, '.', ''))
+
+),
+
+abbreviation_targets as (
+
+    select
+        abbreviation,
+        min(entity_id) as target_id,
+        arg_max(name, length(name)) as target_name
+
+    from abbreviations
+    group by abbreviation
+    having count(distinct entity_id) = 1
+
+),
+
+-- entities that are nothing but an abbreviation
+abbreviated as (
+
+    select distinct
+        mentions.entity_id,
+        abbreviation_targets.target_id,
+        abbreviation_targets.target_name
+
+    from mentions
+    inner join abbreviation_targets
+        on upper(replace(mentions.name, '.', '')) = abbreviation_targets.abbreviation
+    where
+        mentions.entity_key like 'name:%'
+        and regexp_full_match(mentions.name, '[A-Z][A-Z.&]{1,9}')
+        and mentions.entity_id != abbreviation_targets.target_id
+
+),
+
 final as (
 
     select
         mentions.article_id,
-        coalesce(unambiguous.long_id, mentions.entity_id) as entity_id,
+        coalesce(unambiguous.long_id, abbreviated.target_id, mentions.entity_id) as entity_id,
         mentions.entity_id as mentioned_entity_id,
-        coalesce(unambiguous.long_name, mentions.name) as name,
+        coalesce(unambiguous.long_name, abbreviated.target_name, mentions.name) as name,
         mentions.entity_type,
         mentions.mention_count,
         mentions.first_char_offset,
@@ -126,6 +175,7 @@ final as (
         on
             articles.story_id = unambiguous.story_id
             and mentions.entity_id = unambiguous.short_id
+    left join abbreviated on mentions.entity_id = abbreviated.entity_id
 
 )
 
