@@ -226,13 +226,13 @@ def test_a_place_written_with_its_state_is_pinned() -> None:
 
 
 def test_gazetteer_is_exact_and_case_aware() -> None:
-    assert G.country("Niger").country_code == "NE"
-    assert G.country("Nigeria").country_code == "NG"
-    assert G.country("Nigera") is None  # never fuzzy
-    assert G.country("US").country_code == "US"
-    assert G.country("us") is None  # the pronoun is not a country
-    assert G.country("the United States").country_code == "US"
-    assert G.country("Côte d’Ivoire").country_code == "CI"
+    assert G.named_place("Niger").country_code == "NE"
+    assert G.named_place("Nigeria").country_code == "NG"
+    assert G.named_place("Nigera") is None  # never fuzzy
+    assert G.named_place("US").country_code == "US"
+    assert G.named_place("us") is None  # the pronoun is not a country
+    assert G.named_place("the United States").country_code == "US"
+    assert G.named_place("Côte d’Ivoire").country_code == "CI"
     assert G.place("Georgia").country_code == "GE"
     assert G.place("Georgia", frozenset({"US"})).kind == "state"
     assert G.place("Washington").kind == "city"

@@ -438,11 +438,11 @@ def _dateline_spans(dateline: str | None, agency: str | None, gazetteer: Gazette
     parts = [p.strip(" .") for p in (dateline or "").split(",") if p.strip(" .")]
     if not parts:
         return spans
-    within = gazetteer.pin(parts[1]) if len(parts) > 1 else None
-    if len(parts) > 1:  # "Niger", "Texas": the country or state the city is in
-        region = [p for p in gazetteer.candidates(parts[1]) if p.kind in ("country", "state")]
-        if region:
-            spans.append(_Span(parts[1], "GPE", "dateline", 0, 0, region[0]))
+    # "Niger", "Texas": the country or state the city is in
+    region = gazetteer.qualifier(parts[1]) if len(parts) > 1 else None
+    if region is not None:
+        spans.append(_Span(parts[1], "GPE", "dateline", 0, 0, region))
+    within = region.country_code if region is not None else None
     city = gazetteer.place(parts[0].title(), within=within)
     if city is not None:
         spans.append(_Span(city.name, "GPE", "dateline", 0, 0, city))
@@ -457,7 +457,8 @@ def _pin(spans: list[_Span], gazetteer: Gazetteer) -> None:
     body = sorted((s for s in spans if s.part == "body"), key=lambda s: s.start)
     for a, b in itertools.pairwise(body):
         if a.label in ("GPE", "LOC") and b.start - a.end <= 2:
-            a.within = gazetteer.pin(b.surface)
+            region = gazetteer.qualifier(b.surface)
+            a.within = region.country_code if region is not None else None
 
 
 def defined_abbreviations(mentions: Sequence[Mention], article: ArticleText) -> list[Mention]:

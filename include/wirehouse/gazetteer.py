@@ -79,8 +79,8 @@ class Gazetteer:
         self._capitals: dict[str, list[Place]] = {}  # aliases that must be in capitals
         self.countries: dict[str, Place] = {}
         for code, c in gc.get_countries().items():
-            lat, lon = None, None
-            place = Place(c["geonameid"], c["name"], "country", code, lat, lon, c["population"])
+            # no coordinates: a country is not a point
+            place = Place(c["geonameid"], c["name"], "country", code, None, None, c["population"])
             self.countries[code] = place
             self._add(c["name"], place)
         for country in pycountry.countries:
@@ -150,13 +150,6 @@ class Gazetteer:
             found += [p for p in self._capitals.get(key, ()) if p not in found]
         return sorted(found, key=_rank)
 
-    def country(self, surface: str) -> Place | None:
-        """The country a surface form names by itself, if it names one."""
-        for place in self.candidates(surface):
-            if place.kind == "country":
-                return place
-        return None
-
     def named_place(self, surface: str) -> Place | None:
         """The country or hand-listed region ("Sahel", "Darfur") a surface form names by
         itself: names that are places whatever a tagger calls them in a sentence."""
@@ -193,11 +186,12 @@ class Gazetteer:
             return best
         return top
 
-    def pin(self, qualifier: str) -> str | None:
-        """The country code a dateline's or a text's qualifier names ("Niger", "Texas")."""
-        for place in self.candidates(qualifier):
+    def qualifier(self, surface: str) -> Place | None:
+        """The country or US state a qualifier names ("Niger" in "NIAMEY, Niger", "Texas"
+        in "Paris, Texas"): what pins the place before it."""
+        for place in self.candidates(surface):
             if place.kind in ("country", "state"):
-                return place.country_code
+                return place
         return None
 
 
