@@ -27,8 +27,11 @@ def by_name(result: entities.ArticleEntities) -> dict[str, entities.Entity]:
 
 @pytest.fixture(scope="module")
 def sahel() -> entities.ArticleEntities:
-    dateline, body = normalise.split_dateline(SAHEL_REPORT)
-    article = ArticleText("a1", "Niger and Nigeria asked to reopen border", body, dateline, "en")
+    dateline, agency, body = normalise.split_dateline_parts(SAHEL_REPORT)
+    assert (dateline, agency) == ("NIAMEY, Niger", "AP")
+    article = ArticleText(
+        "a1", "Niger and Nigeria asked to reopen border", body, dateline, "en", agency
+    )
     return entities.analyse([article])[0]
 
 
@@ -62,7 +65,7 @@ def test_recognised_with_the_model_and_resolved(sahel: entities.ArticleEntities)
     assert ecowas.mention_count >= 3
     # title mentions count, and offsets point into the body
     assert niger.in_title and nigeria.in_title
-    body = normalise.split_dateline(SAHEL_REPORT)[1]
+    body = normalise.split_dateline_parts(SAHEL_REPORT)[2]
     first = found["Insa Garba Saidou"].first_char_offset
     assert body[first : first + len("Insa Garba Saidou")] == "Insa Garba Saidou"
 

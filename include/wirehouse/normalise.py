@@ -137,12 +137,6 @@ MAX_CREDIT_WORDS = 60
 MAX_CREDIT_PARAGRAPHS = 3
 
 
-def split_dateline(body: str) -> tuple[str | None, str]:
-    """Take the dateline off the first paragraph: ('DAKAR, Senegal', body without it)."""
-    place, _, rest = split_dateline_parts(body)
-    return place, rest
-
-
 def split_dateline_parts(body: str) -> tuple[str | None, str | None, str]:
     """Take the dateline off the first paragraph: its place, the agency in brackets if
     any, and the body without it: ('DAKAR, Senegal', 'AP', body).
