@@ -20,18 +20,29 @@ articles as (
 
 ),
 
-named as (
+-- each mention with the story its article is in (read once, used twice below)
+storied as (
 
     select
-        mentions.entity_id,
-        mentions.name,
-        mentions.entity_type,
-        articles.story_id,
-        substr(mentions.entity_key, 6) as folded
+        mentions.*,
+        articles.story_id
 
     from mentions
     inner join articles on mentions.article_id = articles.article_id
-    where mentions.entity_key like 'name:%'
+
+),
+
+named as (
+
+    select
+        entity_id,
+        name,
+        entity_type,
+        story_id,
+        substr(entity_key, 6) as folded
+
+    from storied
+    where entity_key like 'name:%'
 
 ),
 
@@ -154,28 +165,27 @@ abbreviated as (
 final as (
 
     select
-        mentions.article_id,
-        coalesce(unambiguous.long_id, abbreviated.target_id, mentions.entity_id) as entity_id,
-        mentions.entity_id as mentioned_entity_id,
-        coalesce(unambiguous.long_name, abbreviated.target_name, mentions.name) as name,
-        mentions.entity_type,
-        mentions.mention_count,
-        mentions.first_char_offset,
-        mentions.surface_forms,
-        mentions.in_title,
-        mentions.in_dateline,
-        mentions.country_code,
-        mentions.latitude,
-        mentions.longitude,
-        mentions.geonameid
+        storied.article_id,
+        coalesce(unambiguous.long_id, abbreviated.target_id, storied.entity_id) as entity_id,
+        storied.entity_id as mentioned_entity_id,
+        coalesce(unambiguous.long_name, abbreviated.target_name, storied.name) as name,
+        storied.entity_type,
+        storied.mention_count,
+        storied.first_char_offset,
+        storied.surface_forms,
+        storied.in_title,
+        storied.in_dateline,
+        storied.country_code,
+        storied.latitude,
+        storied.longitude,
+        storied.geonameid
 
-    from mentions
-    inner join articles on mentions.article_id = articles.article_id
+    from storied
     left join unambiguous
         on
-            articles.story_id = unambiguous.story_id
-            and mentions.entity_id = unambiguous.short_id
-    left join abbreviated on mentions.entity_id = abbreviated.entity_id
+            storied.story_id = unambiguous.story_id
+            and storied.entity_id = unambiguous.short_id
+    left join abbreviated on storied.entity_id = abbreviated.entity_id
 
 )
 
