@@ -11,11 +11,17 @@ by group-average agglomerative clustering (UPGMA) over a sparse similarity graph
   tonight's document frequencies, so an early night's mistake (made when few documents
   were known) is undone. Untouched stories stay as they are.
 - The closest pair of groups merges while their average similarity is at least
-  :data:`STORY_THRESHOLD`, their stated publication times are within
-  :data:`WINDOW_DAYS` of each other (an undated article is not placed in time), their
-  languages agree and they are not each built around a name the other lacks. Then a
-  group of at most :data:`SMALL_STORY` articles joins the larger group it is on average
-  closest to, at :data:`ATTACH_THRESHOLD` or more.
+  :data:`STORY_THRESHOLD`, their languages agree and they are not each built around a
+  name the other lacks. Then a group of at most :data:`SMALL_STORY` articles joins the
+  larger group it is on average closest to, at :data:`ATTACH_THRESHOLD` or more.
+- Time (:func:`time_bar`): groups whose stated publication times are within
+  :data:`WINDOW_DAYS` of each other meet those bars; further apart, up to
+  :data:`FOLLOW_UP_DAYS`, they are one story only when both are built around the same
+  name (the killing and, a year later, the trial of its suspect; never this month's
+  and last month's jobs report, whose top names are institutions' and which rarely
+  meet the bar); an undated group (a dump without dates) and a dated one must be
+  :data:`UNDATED_FACTOR` times as close, because nothing tells whether the undated
+  articles report this year's event or another year's of the same kind.
 
 Group average, not single link, is what keeps two earthquakes apart: one article that
 mentions both cannot chain them, because every member of one story must on average be
@@ -50,8 +56,10 @@ STORY_THRESHOLD = 0.2
 CORE_NAMES = 5
 CORE_SHARE = 0.6
 ABSENT_SHARE = 0.1
-CONFLICT_MIN_SIZE = 2
+CONFLICT_MIN_SIZE = 3
 WINDOW_DAYS = 7
+FOLLOW_UP_DAYS = 730
+UNDATED_FACTOR = 2.0
 KEY_TERMS = 12
 MAX_POSTING = 100
 PAIR_CHUNK = 50_000
@@ -345,27 +353,59 @@ def _span(times: Iterable[datetime | None]) -> tuple[datetime, datetime] | None:
     return (min(known), max(known)) if known else None
 
 
-def _within_window(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
-    """Stated publication times within the window of each other. A group without any
-    (a dump without dates) is not placed in time: the night it was collected says
-    nothing about when its event happened."""
+def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelta:
+    """Time between two ranges of publication times (zero when they overlap)."""
+    return max(b[0] - a[1], a[0] - b[1], timedelta(0))
+
+
+def _shared_core(a: _Cluster, b: _Cluster) -> bool:
+    """Whether both groups are built around one name: a name among the top names of
+    most members of each (:data:`CORE_SHARE`)."""
+    return any(
+        count >= CORE_SHARE * a.size and b.core[name] >= CORE_SHARE * b.size
+        for name, count in a.core.items()
+    )
+
+
+def time_bar(a: _Cluster, b: _Cluster, window: timedelta, follow_up: timedelta) -> float | None:
+    """How many times the usual bar two groups must meet to be one story, given when
+    they were published; None when they cannot be one story at all.
+
+    - Within `window` of each other: the usual bar (an event is reported over days).
+    - Further apart, up to `follow_up`: the usual bar when both are built around the
+      same name (a follow-up: the trial of the suspect in last year's killing), else
+      never (two events of one kind, months apart, worded alike).
+    - Exactly one of them undated (a dump without dates; the night it was collected
+      says nothing about when its event happened): :data:`UNDATED_FACTOR` times the
+      bar. An undated report of another year's event of the same kind is worded much
+      like tonight's; only much closer wording vouches for it. Two undated groups
+      meet the usual bar: nothing tells them apart in time."""
+    if a.published is None and b.published is None:
+        return 1.0
     if a.published is None or b.published is None:
-        return True
-    (a_first, a_last), (b_first, b_last) = a.published, b.published
-    return a_first - window <= b_last and b_first - window <= a_last
+        return UNDATED_FACTOR
+    gap = _gap(a.published, b.published)
+    if gap <= window:
+        return 1.0
+    if gap <= follow_up and _shared_core(a, b):
+        return 1.0
+    return None
 
 
 def _known_language(languages: Iterable[str | None]) -> str | None:
     return next((lang for lang in languages if lang and lang != "und"), None)
 
 
-def _compatible(a: _Cluster, b: _Cluster, window: timedelta) -> bool:
-    """Whether two clusters may be one story at all, however similar their words: same
-    language (term vectors do not compare across languages; unknown matches any), close
-    in time, and not each built around a name the other lacks."""
+def _bar_factor(a: _Cluster, b: _Cluster, window: timedelta, follow_up: timedelta) -> float | None:
+    """How many times the usual bar two clusters must meet to be one story (see
+    :func:`time_bar`), or None when they may not be one story however similar their
+    words: another language (term vectors do not compare across languages; unknown
+    matches any), too far apart in time, or each built around a name the other lacks."""
     if a.language and b.language and a.language != b.language:
-        return False
-    return _within_window(a, b, window) and not names_conflict(a, b)
+        return None
+    if names_conflict(a, b):
+        return None
+    return time_bar(a, b, window, follow_up)
 
 
 @dataclass
@@ -384,6 +424,7 @@ def cluster_night(
     vectors: textvec.VectorSet,
     threshold: float = STORY_THRESHOLD,
     window_days: int = WINDOW_DAYS,
+    follow_up_days: int = FOLLOW_UP_DAYS,
     reachable: set[str] | None = None,
     taken: Iterable[str] = (),
 ) -> Clustering:
@@ -406,7 +447,7 @@ def cluster_night(
     a group keeps the oldest story homed in it (earliest member, then id) and the others
     homed there merge into it. A group with no home takes an id from its earliest
     article."""
-    window = timedelta(days=window_days)
+    window, follow_up = timedelta(days=window_days), timedelta(days=follow_up_days)
     vectors.top_terms(KEY_TERMS)  # once; the subsets searched below carry it
     new_ids = sorted(a.article_id for a in new)
     originals = [k for k in known if k.duplicate_of is None]
@@ -441,7 +482,7 @@ def cluster_night(
         )
         for a in new
     ] + [_singleton(k.article_id, k.time, k.published, k.language, k.names) for k in region_known]
-    groups = _agglomerate(nodes, edges, threshold, window)
+    groups = _agglomerate(nodes, edges, threshold, window, follow_up)
     order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
     ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
     story_of = {m: story_id for members, story_id in zip(groups, ids, strict=True) for m in members}
@@ -505,6 +546,7 @@ def _agglomerate(
     edges: Mapping[tuple[str, str], float],
     threshold: float,
     window: timedelta,
+    follow_up: timedelta,
 ) -> list[list[str]]:
     """Group-average agglomeration over the sparse graph, then small groups attached.
 
@@ -533,13 +575,15 @@ def _agglomerate(
     heapq.heapify(heap)
     next_id = len(clusters)
     while heap:
-        _, cx, cy = heapq.heappop(heap)
+        negative, cx, cy = heapq.heappop(heap)
         if cx not in clusters or cy not in clusters:
             continue  # one side merged since: its entries died with its id
         a, b = clusters[cx], clusters[cy]
         # two live clusters' link never changes (a merge makes a new id), so the entry's
-        # average is current and was at least the threshold when pushed
-        if not _compatible(a, b, window):
+        # average is current: it was at least the threshold when pushed, and the bar
+        # times this pair must meet is checked now
+        factor = _bar_factor(a, b, window, follow_up)
+        if factor is None or -negative < threshold * factor:
             continue
         merged = _merged(a, b)
         cid = next_id
@@ -568,10 +612,15 @@ def _agglomerate(
         best: tuple[float, int] | None = None
         for nbr, s in links.get(cid, {}).items():
             big = clusters[nbr]
-            if big.size <= SMALL_STORY or not _compatible(small, big, window):
+            if big.size <= SMALL_STORY:
                 continue
+            factor = _bar_factor(small, big, window, follow_up)
             avg = s / (small.size * big.size)
-            if avg >= ATTACH_THRESHOLD and (best is None or (-avg, nbr) < (-best[0], best[1])):
+            if (
+                factor is not None
+                and avg >= ATTACH_THRESHOLD * factor
+                and (best is None or (-avg, nbr) < (-best[0], best[1]))
+            ):
                 best = (avg, nbr)
         if best is not None:
             attach[cid] = best[1]

@@ -32,7 +32,7 @@ from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
-HISTORY_DAYS = stories.WINDOW_DAYS
+HISTORY_DAYS = stories.FOLLOW_UP_DAYS
 MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
 
 
