@@ -157,6 +157,48 @@ def test_story_grows_over_three_nights_and_reruns_change_nothing(settings: Setti
     assert assignments(settings) == before
 
 
+def test_a_follow_up_three_months_later_joins_its_story(settings: Settings) -> None:
+    """The inquiry into a dam failure, published three months later (far outside the
+    nights read in full), is found by the names it shares with the story and joins it;
+    an older story it shares no name with is not read at all."""
+    quake = {**page("harbor_wire", "magnitude-6-2-earthquake-strikes-karsel-province")}
+    quake["published_at"] = T0
+    night(
+        settings,
+        "2026-11-02",
+        [
+            text("valley_post", "orrin_dam_night1", T0),
+            text("lune_herald", "brackwater_dam", T0),
+            quake,
+        ],
+    )
+    first = assignments(settings)["orrin_dam_night1"]["story_id"]
+    later = T0 + timedelta(days=90)
+    inquiry = text("river_times", "orrin_dam_inquiry", later)
+    night(settings, "2027-01-31", [inquiry])
+    got = assignments(settings)
+    assert got["orrin_dam_inquir"]["story_id"] == first  # ids are the first 16 characters
+    assert got["brackwater_dam"]["story_id"] != first
+
+    # what that night read of the history: the followed story, not the unrelated one
+    con = load.connect(settings.warehouse)
+    try:
+        ids = story_night._story_ids(con, "2027-01-31")
+        article = stories.NewArticle("x", "s", inquiry["title"], inquiry["body"], later, later)
+        vocabulary = textvec.Vocabulary()
+        features = story_night._features([article], vocabulary)
+        article.names = features.names[0]
+        frequencies = story_night._document_frequencies(con, "2027-01-31")
+        keys = story_night._key_names([article], features, vocabulary, frequencies)
+        history = story_night._history(con, "2027-01-31", later, later, vocabulary, keys, ids)
+    finally:
+        con.close()
+    assert "orrin" in keys
+    read = {k.article_id for k in history.known}
+    assert "orrin_dam_night1" in read
+    assert got[quake["url"].rsplit("/", 1)[1][:16]]["article_id"] not in read
+
+
 def test_articles_are_assigned_once(settings: Settings) -> None:
     """An article landed again on a later night keeps its story and gets no new row."""
     a = text("valley_post", "orrin_dam_night1", T0)
@@ -211,6 +253,45 @@ def test_window_keeps_old_stories_apart() -> None:
     late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=30), T0, names=[])
     story_of = stories.cluster_night([late], [k], vecs({"b": v, "a1": v})).story_of
     assert story_of["b"] != "st_old"
+
+
+def _unit(cosine: float) -> dict[str, float]:
+    """A unit vector at `cosine` to {"orrin": 1}."""
+    return {"orrin": cosine, "gate": (1 - cosine * cosine) ** 0.5}
+
+
+def test_a_follow_up_months_later_joins_only_a_story_built_around_its_names() -> None:
+    """Beyond the event window a group continues a story only when both are built around
+    one name (the inquiry into last season's dam failure), up to the follow-up horizon."""
+    v = {"orrin": 1.0}
+    for days, names, joins in (
+        (60, ["orrin", "pellham"], True),
+        (60, ["brackwater"], False),
+        (stories.FOLLOW_UP_DAYS + 30, ["orrin", "pellham"], False),
+    ):
+        k = _known("a1", "st_old", v, ["orrin", "pellham"])
+        late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=days), T0, names=names)
+        story_of = stories.cluster_night([late], [k], vecs({"b": _unit(0.5), "a1": v})).story_of
+        assert (story_of["b"] == "st_old") is joins, (days, names)
+
+
+def test_an_undated_article_joins_a_dated_story_only_at_twice_the_bar() -> None:
+    """Nothing places an undated report in time, so only much closer wording than a dated
+    report needs vouches that it is this event and not another year's of the same kind."""
+    bar = stories.STORY_THRESHOLD
+    v = {"orrin": 1.0}
+    for cosine, joins in ((bar * 1.5, False), (bar * stories.UNDATED_FACTOR + 0.05, True)):
+        k = _known("a1", "st_old", v, ["orrin"])
+        undated = stories.NewArticle("b", "s", None, "", None, T0, names=["orrin"])
+        story_of = stories.cluster_night(
+            [undated], [k], vecs({"b": _unit(cosine), "a1": v})
+        ).story_of
+        assert (story_of["b"] == "st_old") is joins, cosine
+    # a dated report that close joins at the usual bar
+    k = _known("a1", "st_old", v, ["orrin"])
+    dated = stories.NewArticle("b", "s", None, "", T0, T0, names=["orrin"])
+    story_of = stories.cluster_night([dated], [k], vecs({"b": _unit(bar * 1.5), "a1": v})).story_of
+    assert story_of["b"] == "st_old"
 
 
 def test_languages_do_not_mix() -> None:

@@ -249,6 +249,8 @@ class _Cluster:
     size: int
     names: Counter[str] = field(default_factory=Counter)  # members naming each name
     core: Counter[str] = field(default_factory=Counter)  # members with it in their top names
+    # members with it among both their top names and their key terms (see key_names)
+    key: Counter[str] = field(default_factory=Counter)
     language: str | None = None  # None: unknown, matches any
     published: tuple[datetime, datetime] | None = None  # range of stated publication times
 
@@ -358,12 +360,12 @@ def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelt
     return max(b[0] - a[1], a[0] - b[1], timedelta(0))
 
 
-def _shared_core(a: _Cluster, b: _Cluster) -> bool:
-    """Whether both groups are built around one name: a name among the top names of
-    most members of each (:data:`CORE_SHARE`)."""
+def _shared_key_name(a: _Cluster, b: _Cluster) -> bool:
+    """Whether both groups are built around one telling name: a key name
+    (:func:`key_names`) of most members of each (:data:`CORE_SHARE`)."""
     return any(
-        count >= CORE_SHARE * a.size and b.core[name] >= CORE_SHARE * b.size
-        for name, count in a.core.items()
+        count >= CORE_SHARE * a.size and b.key[name] >= CORE_SHARE * b.size
+        for name, count in a.key.items()
     )
 
 
@@ -387,7 +389,7 @@ def time_bar(a: _Cluster, b: _Cluster, window: timedelta, follow_up: timedelta) 
     gap = _gap(a.published, b.published)
     if gap <= window:
         return 1.0
-    if gap <= follow_up and _shared_core(a, b):
+    if gap <= follow_up and _shared_key_name(a, b):
         return 1.0
     return None
 
@@ -472,6 +474,7 @@ def cluster_night(
         candidate_edges(region_vectors, [k.article_id for k in region_known], scored=new_ids)
     )
 
+    keys = key_names(region_vectors, {a.article_id: a.names for a in [*new, *region_known]})
     nodes = [
         _singleton(
             a.article_id,
@@ -479,9 +482,13 @@ def cluster_night(
             a.published_at,
             a.language,
             a.names,
+            keys[a.article_id],
         )
         for a in new
-    ] + [_singleton(k.article_id, k.time, k.published, k.language, k.names) for k in region_known]
+    ] + [
+        _singleton(k.article_id, k.time, k.published, k.language, k.names, keys[k.article_id])
+        for k in region_known
+    ]
     groups = _agglomerate(nodes, edges, threshold, window, follow_up)
     order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
     ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
@@ -511,12 +518,29 @@ def mean_similarities(
     return {m: round(float(v), 6) for m, v in zip(members, means.tolist(), strict=True)}
 
 
+def key_names(
+    vectors: textvec.VectorSet, names: Mapping[str, Sequence[str]]
+) -> dict[str, set[str]]:
+    """Each article's top names (:data:`CORE_NAMES`) that are also among its key terms
+    (:func:`key_terms`, weighed against every document): the names that mark its event,
+    such as the suspect or the dam, not the capitalised words every report of that kind
+    carries ('Authority', 'Labor Department')."""
+    top = vectors.top_terms(KEY_TERMS)
+    words = vectors.vocabulary.words
+    result = {}
+    for article_id, row in zip(vectors.ids, top.tolist(), strict=True):
+        heavy = {words[c] for c in row if c >= 0}
+        result[article_id] = {n for n in names.get(article_id, ())[:CORE_NAMES] if n in heavy}
+    return result
+
+
 def _singleton(
     article_id: str,
     time: datetime,
     published: datetime | None,
     language: str | None,
     names: Sequence[str],
+    key: Iterable[str] = (),
 ) -> _Cluster:
     """One article as a group of its own, the start of the agglomeration."""
     return _Cluster(
@@ -524,6 +548,7 @@ def _singleton(
         time,
         1,
         *_name_counts([names]),
+        key=Counter(set(key)),
         language=_known_language([language]),
         published=_span([published]),
     )
@@ -536,6 +561,7 @@ def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
         a.size + b.size,
         a.names + b.names,
         a.core + b.core,
+        a.key + b.key,
         language=a.language or b.language,
         published=_span([*(a.published or ()), *(b.published or ())]),
     )

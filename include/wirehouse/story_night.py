@@ -32,7 +32,8 @@ from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
-HISTORY_DAYS = stories.FOLLOW_UP_DAYS
+HISTORY_DAYS = stories.WINDOW_DAYS
+FOLLOW_UP_DAYS = stories.FOLLOW_UP_DAYS
 MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
 
 
@@ -82,17 +83,17 @@ class History:
     taken: set[str]  # every story id used so far, alive or merged away
 
 
-def _history(
-    con: duckdb.DuckDBPyConnection,
-    run_date: str,
-    lo: datetime,
-    hi: datetime,
-    vocabulary: textvec.Vocabulary,
-) -> History:
-    """Earlier nights' articles within the window (each with its latest story row),
-    every earlier-assigned article and every story id used before. Terms, counts and
-    signatures are read as Arrow columns straight into arrays (a history of 100,000
-    articles holds 8 million kept terms: as Python objects they cost gigabytes)."""
+@dataclass
+class StoryIds:
+    """Which articles have a story already, every story id used so far (alive or merged
+    away) and where each merged-away story went."""
+
+    assigned: set[str]
+    taken: set[str]
+    merges: dict[str, str]
+
+
+def _story_ids(con: duckdb.DuckDBPyConnection, run_date: str) -> StoryIds:
     assigned: set[str] = set()
     taken: set[str] = set()
     for article_id, story_id in con.execute(
@@ -108,26 +109,88 @@ def _history(
     ).fetchall()
     merges = resolve_merges([(r[0], r[1]) for r in merge_rows])
     taken.update(merges)
+    return StoryIds(assigned, taken, merges)
+
+
+_LATEST_STORY_ROWS = """
+    latest as (
+        select article_id, story_id, duplicate_of_article_id, duplicate_score
+        from landing.article_stories
+        where run_date < $run_date
+        qualify row_number() over (partition by article_id order by run_date desc) = 1
+    )
+"""
+
+
+def _followed_stories(
+    con: duckdb.DuckDBPyConnection,
+    run_date: str,
+    lo: datetime,
+    hi: datetime,
+    names: list[str],
+    ids: StoryIds,
+) -> list[str]:
+    """Story ids (as stored, merged-away ones included) of the earlier stories, up to
+    :data:`FOLLOW_UP_DAYS` before or after tonight's articles, with an article that has
+    one of tonight's key `names` among its top names: the only older stories tonight's
+    articles can follow up (see :func:`stories.time_bar`). Found by a scan of the names
+    column, so a long follow-up horizon costs a scan, not the whole history in memory."""
+    if not names:
+        return []
+    rows = con.sql(
+        f"""
+        with {_LATEST_STORY_ROWS}
+        select distinct a.story_id
+        from landing.article_signatures as s
+        join latest as a on a.article_id = s.article_id
+        where s.run_date < $run_date and s.story_time between $lo and $hi
+          and list_has_any(s.names[1:$core], $names)
+        """,
+        params={
+            "run_date": run_date,
+            "lo": lo - timedelta(days=FOLLOW_UP_DAYS),
+            "hi": hi + timedelta(days=FOLLOW_UP_DAYS),
+            "core": stories.CORE_NAMES,
+            "names": names,
+        },
+    ).fetchall()
+    roots = {ids.merges.get(story_id, story_id) for (story_id,) in rows}
+    return sorted(s for s in ids.taken if ids.merges.get(s, s) in roots)
+
+
+def _history(
+    con: duckdb.DuckDBPyConnection,
+    run_date: str,
+    lo: datetime,
+    hi: datetime,
+    vocabulary: textvec.Vocabulary,
+    names: list[str],
+    ids: StoryIds,
+) -> History:
+    """Earlier nights' articles within the event window (each with its latest story
+    row), and every article of the older stories tonight's key `names` may follow up
+    (:func:`_followed_stories`). Terms, counts and signatures are read as Arrow columns
+    straight into arrays (a history of 100,000 articles holds 8 million kept terms: as
+    Python objects they cost gigabytes)."""
+    assigned, taken, merges = ids.assigned, ids.taken, ids.merges
+    followed = _followed_stories(con, run_date, lo, hi, names, ids)
     table = con.sql(
-        """
-        with latest as (
-            select article_id, story_id, duplicate_of_article_id, duplicate_score
-            from landing.article_stories
-            where run_date < $run_date
-            qualify row_number() over (partition by article_id order by run_date desc) = 1
-        )
+        f"""
+        with {_LATEST_STORY_ROWS}
         select s.article_id, s.source_id, s.story_time, s.published_at, s.terms,
                s.term_counts, s.names, s.minhash, s.shingle_count, s.content_hash,
                s.language, a.story_id, a.duplicate_of_article_id, a.duplicate_score
         from landing.article_signatures as s
         join latest as a on a.article_id = s.article_id
-        where s.run_date < $run_date and s.story_time between $lo and $hi
+        where s.run_date < $run_date
+          and (s.story_time between $lo and $hi or list_contains($followed, a.story_id))
         order by s.article_id
         """,
         params={
             "run_date": run_date,
             "lo": lo - timedelta(days=HISTORY_DAYS),
             "hi": hi + timedelta(days=HISTORY_DAYS),
+            "followed": followed,
         },
     ).to_arrow_table()
     counts = _count_matrix(table["terms"], table["term_counts"], vocabulary)
@@ -201,28 +264,60 @@ def _count_matrix(
     )
 
 
-def _document_frequencies(
-    con: duckdb.DuckDBPyConnection, run_date: str, vocabulary: textvec.Vocabulary
-) -> tuple[np.ndarray, int]:
-    """Earlier nights' document frequency of each vocabulary term, and their document
-    count (terms the vocabulary does not hold are not needed tonight)."""
+@dataclass
+class Frequencies:
+    """Earlier nights' document frequency of every term, and their document count."""
+
+    terms: list[str]
+    counts: list[int]
+    documents: int
+
+    def column(self, vocabulary: textvec.Vocabulary) -> np.ndarray:
+        """The frequencies of `vocabulary`'s terms, by column (terms it does not hold are
+        not needed tonight)."""
+        frequency = np.zeros(len(vocabulary), dtype=np.int64)
+        index = vocabulary.index
+        for term, count in zip(self.terms, self.counts, strict=True):
+            column = index.get(term)
+            if column is not None:
+                frequency[column] = count
+        return frequency
+
+
+def _document_frequencies(con: duckdb.DuckDBPyConnection, run_date: str) -> Frequencies:
     table = con.sql(
         "select term, sum(document_count)::bigint as documents from landing.term_frequencies "
         "where run_date < $run_date group by term",
         params={"run_date": run_date},
     ).to_arrow_table()
-    frequency = np.zeros(len(vocabulary), dtype=np.int64)
-    index = vocabulary.index
-    for term, count in zip(
-        table["term"].to_pylist(), table["documents"].to_numpy().tolist(), strict=True
-    ):
-        column = index.get(term)
-        if column is not None:
-            frequency[column] = count
-    row = con.execute(
+    (documents,) = con.execute(
         "select count(*) from landing.article_signatures where run_date < ?", [run_date]
-    ).fetchone()
-    return frequency, int(row[0]) if row else 0
+    ).fetchall()[0]
+    return Frequencies(
+        table["term"].to_pylist(), table["documents"].to_numpy().tolist(), int(documents)
+    )
+
+
+def _key_names(
+    new: list[stories.NewArticle],
+    features: stories.NightFeatures,
+    vocabulary: textvec.Vocabulary,
+    frequencies: Frequencies,
+) -> list[str]:
+    """Every key name (:func:`stories.key_names`) of tonight's articles, weighed as the
+    clustering will weigh them: the names an older story must share to be followed up."""
+    df = frequencies.column(vocabulary) + np.bincount(
+        features.counts.indices, minlength=len(vocabulary)
+    )
+    vectors = textvec.VectorSet(
+        [a.article_id for a in new],
+        textvec.tfidf_matrix(
+            features.counts, df, frequencies.documents + len(new), vocabulary.rank()
+        ),
+        vocabulary,
+    )
+    keys = stories.key_names(vectors, {a.article_id: a.names for a in new})
+    return sorted(set().union(*keys.values()))
 
 
 def _bodies(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, str]:
@@ -251,7 +346,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         load.ensure_schema(con)
         times = [a["published_at"] or night for a in articles]
         lo, hi = (min(times), max(times)) if times else (night, night)
-        history = _history(con, run_date, lo, hi, vocabulary)
+        ids = _story_ids(con, run_date)
         new = sorted(
             (
                 stories.NewArticle(
@@ -265,14 +360,18 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
                     language=a["language"],
                 )
                 for a in articles
-                if a["article_id"] not in history.assigned
+                if a["article_id"] not in ids.assigned
             ),
             key=lambda a: a.article_id,
         )
         del articles
         features = _features(new, vocabulary)
         new = [replace(a, names=names) for a, names in zip(new, features.names, strict=True)]
-        df, documents = _document_frequencies(con, run_date, vocabulary)
+        frequencies = _document_frequencies(con, run_date)
+        keys = _key_names(new, features, vocabulary, frequencies)
+        history = _history(con, run_date, lo, hi, vocabulary, keys, ids)
+        # the history added its terms to the vocabulary: their frequencies too
+        df = frequencies.column(vocabulary)
         tonight_df = np.bincount(features.counts.indices, minlength=len(vocabulary))
         result = stories.assign_night(
             new,
@@ -280,7 +379,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             history.counts,
             vocabulary,
             df + tonight_df,
-            documents + len(new),
+            frequencies.documents + len(new),
             features,
             taken=history.taken,
         )
