@@ -17,11 +17,11 @@ by group-average agglomerative clustering (UPGMA) over a sparse similarity graph
 - Time (:func:`time_bar`): groups whose stated publication times are within
   :data:`WINDOW_DAYS` of each other meet those bars; further apart, up to
   :data:`FOLLOW_UP_DAYS`, they are one story only when both are built around the same
-  name (the killing and, a year later, the trial of its suspect; never this month's
-  and last month's jobs report, whose top names are institutions' and which rarely
-  meet the bar); an undated group (a dump without dates) and a dated one must be
-  :data:`UNDATED_FACTOR` times as close, because nothing tells whether the undated
-  articles report this year's event or another year's of the same kind.
+  telling name (:func:`key_names`: the killing and, a year later, the trial of its
+  suspect; not this month's and last month's jobs report, whose top names are
+  institutions' and common); an undated group (a dump without dates) and a dated one
+  must be :data:`UNDATED_FACTOR` times as close, because nothing tells whether the
+  undated articles report this year's event or another year's of the same kind.
 
 Group average, not single link, is what keeps two earthquakes apart: one article that
 mentions both cannot chain them, because every member of one story must on average be
@@ -374,9 +374,9 @@ def time_bar(a: _Cluster, b: _Cluster, window: timedelta, follow_up: timedelta) 
     they were published; None when they cannot be one story at all.
 
     - Within `window` of each other: the usual bar (an event is reported over days).
-    - Further apart, up to `follow_up`: the usual bar when both are built around the
-      same name (a follow-up: the trial of the suspect in last year's killing), else
-      never (two events of one kind, months apart, worded alike).
+    - Further apart, up to `follow_up`: the usual bar when most members of both share
+      a key name (:func:`key_names`; a follow-up: the trial of the suspect in last
+      year's killing), else never (two events of one kind, months apart, worded alike).
     - Exactly one of them undated (a dump without dates; the night it was collected
       says nothing about when its event happened): :data:`UNDATED_FACTOR` times the
       bar. An undated report of another year's event of the same kind is worded much

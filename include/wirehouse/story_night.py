@@ -134,7 +134,8 @@ def _followed_stories(
     :data:`FOLLOW_UP_DAYS` before or after tonight's articles, with an article that has
     one of tonight's key `names` among its top names: the only older stories tonight's
     articles can follow up (see :func:`stories.time_bar`). Found by a scan of the names
-    column, so a long follow-up horizon costs a scan, not the whole history in memory."""
+    column, so a long follow-up horizon costs a scan, not the whole history in memory.
+    Articles within the event window are read anyway and are not scanned."""
     if not names:
         return []
     rows = con.sql(
@@ -144,12 +145,15 @@ def _followed_stories(
         from landing.article_signatures as s
         join latest as a on a.article_id = s.article_id
         where s.run_date < $run_date and s.story_time between $lo and $hi
+          and not s.story_time between $near_lo and $near_hi
           and list_has_any(s.names[1:$core], $names)
         """,
         params={
             "run_date": run_date,
             "lo": lo - timedelta(days=FOLLOW_UP_DAYS),
             "hi": hi + timedelta(days=FOLLOW_UP_DAYS),
+            "near_lo": lo - timedelta(days=HISTORY_DAYS),
+            "near_hi": hi + timedelta(days=HISTORY_DAYS),
             "core": stories.CORE_NAMES,
             "names": names,
         },
@@ -183,7 +187,10 @@ def _history(
         from landing.article_signatures as s
         join latest as a on a.article_id = s.article_id
         where s.run_date < $run_date
-          and (s.story_time between $lo and $hi or list_contains($followed, a.story_id))
+          and (
+            s.story_time between $lo and $hi
+            or a.story_id in (select unnest($followed::varchar[]))
+          )
         order by s.article_id
         """,
         params={
