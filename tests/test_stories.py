@@ -157,7 +157,9 @@ def test_story_grows_over_three_nights_and_reruns_change_nothing(settings: Setti
     assert assignments(settings) == before
 
 
-def test_a_follow_up_three_months_later_joins_its_story(settings: Settings) -> None:
+def test_a_follow_up_three_months_later_joins_its_story(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The inquiry into a dam failure, published three months later (far outside the
     nights read in full), is found by the names it shares with the story and joins it;
     an older story it shares no name with is not read at all."""
@@ -191,8 +193,14 @@ def test_a_follow_up_three_months_later_joins_its_story(settings: Settings) -> N
         frequencies = story_night._document_frequencies(con, "2027-01-31")
         keys = story_night._key_names([article], features, vocabulary, frequencies)
         history = story_night._history(con, "2027-01-31", later, later, vocabulary, keys, ids)
+        followed = story_night._followed_stories(con, "2027-01-31", later, later, keys, ids)
+        # a name found in more older stories than the cap marks none of them
+        monkeypatch.setattr(story_night, "FOLLOW_UP_MAX_STORIES", 0)
+        capped = story_night._followed_stories(con, "2027-01-31", later, later, keys, ids)
     finally:
         con.close()
+    assert first in followed
+    assert capped == []
     assert "orrin" in keys
     read = {k.article_id for k in history.known}
     assert "orrin_dam_night1" in read

@@ -1,10 +1,11 @@
 """The story stage of one night: the I/O around :mod:`wirehouse.stories`.
 
 Runs after the night is loaded, in the ``duckdb_writer`` pool. It reads tonight's landed
-articles and, from the warehouse, the state earlier nights kept (term counts, names and
-MinHash signatures of recent articles, their stories, story merges, document
-frequencies). It computes tonight's copies, stories and derivations, writes them as
-tonight's landing partitions of the four story tables, and loads those.
+articles and, from the warehouse, the state earlier nights kept: term counts, names and
+MinHash signatures of the articles within the event window and of the older stories
+tonight's key names may follow up, their stories, story merges and document frequencies.
+It computes tonight's copies, stories and derivations, writes them as tonight's landing
+partitions of the four story tables, and loads those.
 
 Only earlier run dates are read as history and tonight's rows are replaced whole, so a
 re-run of a night gives the same rows. An article gets a story on the first night it is
@@ -34,6 +35,9 @@ from wirehouse.land import STORY_TABLES
 
 HISTORY_DAYS = stories.WINDOW_DAYS
 FOLLOW_UP_DAYS = stories.FOLLOW_UP_DAYS
+# a name in more older stories than this marks no one story (a head of state, a club), and
+# following it would read much of the history every night
+FOLLOW_UP_MAX_STORIES = 100
 MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
 
 
@@ -77,7 +81,7 @@ def resolve_merges(merges: list[tuple[str, str]]) -> dict[str, str]:
 class History:
     """What earlier nights left for tonight."""
 
-    known: list[stories.KnownArticle]  # articles within the window, as they stand
+    known: list[stories.KnownArticle]  # in the event window or a followed story, as they stand
     counts: sparse.csr_matrix  # their kept term counts, rows in `known`'s order
     assigned: set[str]  # every article that has a story already
     taken: set[str]  # every story id used so far, alive or merged away
@@ -135,18 +139,25 @@ def _followed_stories(
     one of tonight's key `names` among its top names: the only older stories tonight's
     articles can follow up (see :func:`stories.time_bar`). Found by a scan of the names
     column, so a long follow-up horizon costs a scan, not the whole history in memory.
-    Articles within the event window are read anyway and are not scanned."""
+    Articles within the event window are read anyway and are not scanned; a name found in
+    more than :data:`FOLLOW_UP_MAX_STORIES` older stories is not followed."""
     if not names:
         return []
     rows = con.sql(
         f"""
-        with {_LATEST_STORY_ROWS}
-        select distinct a.story_id
-        from landing.article_signatures as s
-        join latest as a on a.article_id = s.article_id
-        where s.run_date < $run_date and s.story_time between $lo and $hi
-          and not s.story_time between $near_lo and $near_hi
-          and list_has_any(s.names[1:$core], $names)
+        with {_LATEST_STORY_ROWS},
+        hits as (
+            select a.story_id, unnest(list_intersect(s.names[1:$core], $names)) as name
+            from landing.article_signatures as s
+            join latest as a on a.article_id = s.article_id
+            where s.run_date < $run_date and s.story_time between $lo and $hi
+              and not s.story_time between $near_lo and $near_hi
+        ),
+        telling as (
+            select name from hits group by name
+            having count(distinct story_id) <= $max_stories
+        )
+        select distinct story_id from hits where name in (select name from telling)
         """,
         params={
             "run_date": run_date,
@@ -156,6 +167,7 @@ def _followed_stories(
             "near_hi": hi + timedelta(days=HISTORY_DAYS),
             "core": stories.CORE_NAMES,
             "names": names,
+            "max_stories": FOLLOW_UP_MAX_STORIES,
         },
     ).fetchall()
     roots = {ids.merges.get(story_id, story_id) for (story_id,) in rows}
