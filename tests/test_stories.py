@@ -191,7 +191,7 @@ def test_a_follow_up_three_months_later_joins_its_story(
         features = story_night._features([article], vocabulary)
         article.names = features.names[0]
         frequencies = story_night._document_frequencies(con, "2027-01-31")
-        keys = story_night._key_names([article], features, vocabulary, frequencies)
+        keys, _ = story_night._key_names([article], features, vocabulary, frequencies)
         history = story_night._history(con, "2027-01-31", later, later, vocabulary, keys, ids)
         followed = story_night._followed_stories(con, "2027-01-31", later, later, keys, ids)
         # a name found in more older stories than the cap marks none of them

@@ -576,10 +576,11 @@ def _agglomerate(
 ) -> list[list[str]]:
     """Group-average agglomeration over the sparse graph, then small groups attached.
 
-    The closest pair of compatible groups merges while their average similarity is at
-    least `threshold` (a missing edge counts 0). Then every group of at most
-    :data:`SMALL_STORY` articles joins the larger group it is on average closest to, if
-    that average is at least :data:`ATTACH_THRESHOLD`: a short or oddly-angled report
+    The closest pair of groups merges while their average similarity is at least
+    `threshold` times the pair's :func:`_bar_factor` (a missing edge counts 0; a pair it
+    rules out never merges). Then every group of at most :data:`SMALL_STORY` articles
+    joins the larger group it is on average closest to, if that average is at least
+    :data:`ATTACH_THRESHOLD` times the same factor: a short or oddly-angled report
     cannot reach the full bar against every member of a big story, yet being that close
     to all of them on average is strong evidence, while two big groups must still meet
     the full bar (that is what keeps two earthquakes apart)."""
@@ -835,6 +836,7 @@ def assign_night(
     features: NightFeatures,
     threshold: float = STORY_THRESHOLD,
     taken: Iterable[str] = (),
+    new_vectors: textvec.VectorSet | None = None,
 ) -> NightResult:
     """Copies, then stories, for tonight's new articles against the kept recent history.
 
@@ -842,7 +844,8 @@ def assign_night(
     `known_counts` the earlier articles' kept term counts (rows in `known`'s order), both
     over `vocabulary`; `document_frequency` (per column) and `documents` include
     tonight's articles. Every vector is weighed afresh with tonight's document
-    frequencies, so every article is weighed the same way."""
+    frequencies, so every article is weighed the same way; `new_vectors`, when given,
+    are tonight's articles' vectors already weighed so (the caller needed them first)."""
     duplicates = find_duplicates(
         new,
         {a.article_id: features.signatures[i] for i, a in enumerate(new)},
@@ -856,7 +859,10 @@ def assign_night(
             textvec.widen(counts, len(vocabulary)), document_frequency, documents, vocabulary.rank()
         )
 
-    new_vectors = textvec.VectorSet([a.article_id for a in new], weigh(features.counts), vocabulary)
+    if new_vectors is None:
+        new_vectors = textvec.VectorSet(
+            [a.article_id for a in new], weigh(features.counts), vocabulary
+        )
     known_vectors = textvec.VectorSet(
         [k.article_id for k in known], weigh(known_counts), vocabulary
     )

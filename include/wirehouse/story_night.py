@@ -322,9 +322,11 @@ def _key_names(
     features: stories.NightFeatures,
     vocabulary: textvec.Vocabulary,
     frequencies: Frequencies,
-) -> list[str]:
-    """Every key name (:func:`stories.key_names`) of tonight's articles, weighed as the
-    clustering will weigh them: the names an older story must share to be followed up."""
+) -> tuple[list[str], textvec.VectorSet]:
+    """Every key name (:func:`stories.key_names`) of tonight's articles, the names an
+    older story must share to be followed up, and the vectors they came from: tonight's
+    articles weighed as the clustering weighs them (the history adds no frequency of a
+    term of theirs), so the clustering takes these instead of weighing them again."""
     df = frequencies.column(vocabulary) + np.bincount(
         features.counts.indices, minlength=len(vocabulary)
     )
@@ -336,7 +338,7 @@ def _key_names(
         vocabulary,
     )
     keys = stories.key_names(vectors, {a.article_id: a.names for a in new})
-    return sorted(set().union(*keys.values()))
+    return sorted(set().union(*keys.values())), vectors
 
 
 def _bodies(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, str]:
@@ -387,7 +389,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         features = _features(new, vocabulary)
         new = [replace(a, names=names) for a, names in zip(new, features.names, strict=True)]
         frequencies = _document_frequencies(con, run_date)
-        keys = _key_names(new, features, vocabulary, frequencies)
+        keys, tonight = _key_names(new, features, vocabulary, frequencies)
         history = _history(con, run_date, lo, hi, vocabulary, keys, ids)
         # the history added its terms to the vocabulary: their frequencies too
         df = frequencies.column(vocabulary)
@@ -401,6 +403,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             frequencies.documents + len(new),
             features,
             taken=history.taken,
+            new_vectors=tonight,
         )
         derivations = _derivations(con, result, new, history.known)
     finally:
