@@ -37,7 +37,7 @@ HISTORY_DAYS = stories.WINDOW_DAYS
 FOLLOW_UP_DAYS = stories.FOLLOW_UP_DAYS
 # a name in more older stories than this marks no one story (a head of state, a club), and
 # following it would read much of the history every night
-FOLLOW_UP_MAX_STORIES = 100
+FOLLOW_UP_MAX_STORIES = 20
 MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
 
 
@@ -146,16 +146,21 @@ def _followed_stories(
     rows = con.sql(
         f"""
         with {_LATEST_STORY_ROWS},
-        hits as (
-            select a.story_id, unnest(list_intersect(s.names[1:$core], $names)) as name
+        wanted as (select unnest($names::varchar[]) as name),
+        named as (
+            select s.article_id, unnest(s.names[1:$core]) as name
             from landing.article_signatures as s
-            join latest as a on a.article_id = s.article_id
             where s.run_date < $run_date and s.story_time between $lo and $hi
               and not s.story_time between $near_lo and $near_hi
         ),
+        hits as (
+            select distinct a.story_id, n.name
+            from named as n
+            join wanted as w on w.name = n.name
+            join latest as a on a.article_id = n.article_id
+        ),
         telling as (
-            select name from hits group by name
-            having count(distinct story_id) <= $max_stories
+            select name from hits group by name having count(*) <= $max_stories
         )
         select distinct story_id from hits where name in (select name from telling)
         """,
