@@ -79,12 +79,10 @@ def resolve_merges(merges: list[tuple[str, str]]) -> dict[str, str]:
 
 @dataclass
 class History:
-    """What earlier nights left for tonight."""
+    """The earlier articles tonight is clustered with."""
 
     known: list[stories.KnownArticle]  # in the event window or a followed story, as they stand
     counts: sparse.csr_matrix  # their kept term counts, rows in `known`'s order
-    assigned: set[str]  # every article that has a story already
-    taken: set[str]  # every story id used so far, alive or merged away
 
 
 @dataclass
@@ -193,7 +191,7 @@ def _history(
     (:func:`_followed_stories`). Terms, counts and signatures are read as Arrow columns
     straight into arrays (a history of 100,000 articles holds 8 million kept terms: as
     Python objects they cost gigabytes)."""
-    assigned, taken, merges = ids.assigned, ids.taken, ids.merges
+    merges = ids.merges
     followed = _followed_stories(con, run_date, lo, hi, names, ids)
     table = con.sql(
         f"""
@@ -259,7 +257,7 @@ def _history(
             )
         )
     ]
-    return History(known, counts, assigned, taken)
+    return History(known, counts)
 
 
 def _list_array(column: pa.ChunkedArray) -> np.ndarray:
@@ -407,7 +405,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             df + tonight_df,
             frequencies.documents + len(new),
             features,
-            taken=history.taken,
+            taken=ids.taken,
             new_vectors=tonight,
         )
         derivations = _derivations(con, result, new, history.known)
