@@ -4,23 +4,31 @@ Every attempt ends as a :class:`FetchResult` whose ``outcome`` comes from a clos
 the warehouse can say exactly what happened to each URL. Politeness and safety rules:
 
 - robots.txt is read once per host per fetcher (one fetcher per task run) and obeyed for our
-  user agent; its ``Crawl-delay`` raises the per-host delay (capped at ``MAX_CRAWL_DELAY``).
-  Following RFC 9309, a robots.txt that answers 4xx allows everything and one that cannot be
-  reached (5xx, timeout, connection error) disallows everything for this run.
+  agent token ``Wirehouse`` by protego, an RFC 9309 parser: ``*`` and ``$`` in paths, the
+  longest matching rule wins (an ``Allow`` on a tie), fractional ``Crawl-delay`` raises the
+  per-host delay (capped at ``MAX_CRAWL_DELAY``). A robots.txt that answers 4xx allows
+  everything and one that cannot be reached (5xx, timeout, connection error) disallows
+  everything for this run. Its ``Sitemap:`` lines are kept (:meth:`Fetcher.robots_sitemaps`).
 - per host, at most ``concurrency`` requests at once and ``delay`` seconds between starts;
-- connect and read timeouts plus a total deadline per attempt, a streamed size cap (counted
-  after decompression, so a gzip bomb stops at the cap), at most ``MAX_REDIRECTS`` redirects
-  with loop detection;
+- connect and read timeouts plus a hard wall-clock deadline per attempt that covers the DNS
+  lookup, connect, TLS, headers and body (every socket operation gets at most the time left,
+  so a server trickling its headers byte by byte is cut off too); a streamed size cap (counted
+  after decompression, so a gzip bomb stops at the cap); at most ``MAX_REDIRECTS`` redirects
+  with loop detection; a redirect to a URL that cannot be parsed is ``invalid_url``;
 - retries with exponential backoff and jitter for connection errors, timeouts, 429 and 5xx,
   waiting what ``Retry-After`` asks (up to ``max_retry_after``); never for other 4xx;
 - conditional GET (ETag / Last-Modified) when the caller passes validators;
-- the guard against server-side request forgery resolves every host, again after every
-  redirect, and refuses private, loopback, link-local, multicast and reserved addresses
-  unless the source allows that host.
+- the guard against server-side request forgery lives in the network backend under httpx:
+  each new connection resolves its host once, refuses it unless every address is globally
+  routable (IPv4 inside IPv6 addresses included, see :func:`is_public_address`) or the
+  source allows that host, and connects to one of the addresses it checked, so DNS
+  rebinding has no second lookup to slip into. Redirect targets open connections of their
+  own and are checked the same way.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import random
 import re
@@ -29,14 +37,18 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
+from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import brotli
+import httpcore
 import httpx
+from protego import Protego
 
 OUTCOMES = (
     "ok",
@@ -64,9 +76,7 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROBOTS_BYTES = 512 * 1024
 MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 30.0
-ROBOTS_AGENT = "Wirehouse"
-# urllib.robotparser only reads whole seconds; robots.txt files say "Crawl-delay: 0.5" too
-CRAWL_DELAY_RE = re.compile(r"^(\s*crawl-delay\s*:\s*)(\d*\.?\d+)", re.IGNORECASE)
+ROBOTS_AGENT = "Wirehouse"  # the product token robots.txt groups name us by
 DECODE_PIECE = 64 * 1024
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # WHATWG: browsers decode these labels as windows-1252, which fills 0x80-0x9F with characters
@@ -104,27 +114,212 @@ class PrivateAddressError(Exception):
     """The host resolves to an address the source may not reach."""
 
 
-def check_public_host(url: str) -> None:
-    """Raise PrivateAddressError when the URL's host resolves to a non-public address."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if (
-            addr.is_private
-            or addr.is_loopback
-            or addr.is_link_local
-            or addr.is_multicast
-            or addr.is_reserved
-            or addr.is_unspecified
-        ):
-            raise PrivateAddressError(f"{host} resolves to non-public address {addr}")
+# 64:ff9b::/96 is the well-known NAT64 prefix (RFC 6052): its last 32 bits are an IPv4
+# address the translator connects to. The local-use prefix 64:ff9b:1::/48 (RFC 8215) may
+# embed it at any offset, so it is refused whole.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+# getaddrinfo cannot be interrupted, so lookups of host names run on these threads and the
+# caller stops waiting at its deadline (an abandoned lookup finishes on its own).
+_DNS_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wirehouse-dns")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# (family, socket type, proto, canonname, sockaddr), as socket.getaddrinfo returns them
+AddrInfo = tuple[Any, Any, int, str, tuple[Any, ...]]
+Resolver = Callable[[str, int], list[AddrInfo]]
 
 
-def _crawl_delay_millis(match: re.Match[str]) -> str:
-    return f"{match[1]}{round(float(match[2]) * 1000)}"
+def is_public_address(addr: Address) -> bool:
+    """Whether a connection to `addr` reaches the public internet and nothing else.
+
+    ``is_global`` refuses private, loopback, link-local, carrier-grade NAT (100.64.0.0/10)
+    and the other special-purpose blocks of the IANA registries; multicast, reserved and
+    site-local addresses are refused as well (the standard library counts some of them
+    global). An IPv6 address that carries an IPv4 address (IPv4-mapped ``::ffff:0:0/96``,
+    NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``, Teredo ``2001::/32``) is only as public as
+    the IPv4 addresses inside it: ``2002:a9fe:a9fe::`` leads to 169.254.169.254."""
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return is_public_address(addr.ipv4_mapped)
+        if addr in NAT64_WELL_KNOWN:
+            return is_public_address(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+        if addr in NAT64_LOCAL_USE or addr.is_site_local:
+            return False
+        embedded = [addr.sixtofour] if addr.sixtofour is not None else []
+        embedded.extend(addr.teredo or ())
+        if not all(is_public_address(inner) for inner in embedded):
+            return False
+    return addr.is_global and not (
+        addr.is_multicast
+        or addr.is_reserved
+        or addr.is_unspecified
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_private
+    )
+
+
+def _sockaddr_ip(sockaddr: tuple[Any, ...]) -> Address:
+    return ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+
+
+def system_resolver(host: str, port: int) -> list[AddrInfo]:
+    """Every TCP address of `host`, as the operating system's resolver gives them."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+# -- the per-attempt deadline --------------------------------------------------------------
+
+# The wall-clock deadline (time.monotonic) of the attempt running on this thread; httpx's
+# synchronous client does all its socket work on the calling thread.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "wirehouse_fetch_deadline", default=None
+)
+DEADLINE_PASSED = "total time for the attempt is over"
+
+
+def _time_left(timeout: float | None, expired: type[Exception]) -> float | None:
+    """`timeout` shortened to what is left of this attempt; `expired` when nothing is."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired(DEADLINE_PASSED)
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the attempt's deadline,
+    so headers trickled a byte at a time cannot hold an attempt past it (a per-read timeout
+    alone restarts at every byte)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # the handshake as a whole is bounded by the socket timeout (CPython's SSL layer
+        # keeps its own deadline across the handshake's reads and writes)
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with the SSRF guard and the per-attempt deadline.
+
+    ``connect_tcp`` resolves the host once, refuses it (:class:`PrivateAddressError`) when any
+    address is not public and the source does not allow the host, and connects to the
+    checked addresses themselves: there is no second lookup for DNS rebinding to answer
+    differently. TLS still verifies the certificate against the host name, which httpcore
+    passes to ``start_tls``."""
+
+    def __init__(
+        self, may_reach_private: Callable[[str], bool], resolver: Resolver = system_resolver
+    ) -> None:
+        self._may_reach_private = may_reach_private
+        self._resolver = resolver
+        self._tcp = httpcore.SyncBackend()
+
+    def _resolve(self, host: str, port: int, timeout: float | None) -> list[AddrInfo]:
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:  # a name: look it up on a thread we can stop waiting for
+            lookup = _DNS_THREADS.submit(self._resolver, host, port)
+            try:
+                return lookup.result(timeout=timeout)
+            except FutureTimeout:
+                raise httpcore.ConnectTimeout(f"DNS: no answer for {host} in time") from None
+            except (OSError, UnicodeError) as exc:
+                raise httpcore.ConnectError(f"DNS: {exc}") from exc
+        try:
+            return self._resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"DNS: {exc}") from exc
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        infos = self._resolve(host, port, _time_left(timeout, httpcore.ConnectTimeout))
+        if not infos:
+            raise httpcore.ConnectError(f"DNS: no address for {host}")
+        if not self._may_reach_private(host.lower()):
+            for info in infos:
+                addr = _sockaddr_ip(info[4])
+                if not is_public_address(addr):
+                    raise PrivateAddressError(f"{host} resolves to non-public address {addr}")
+        error: Exception = httpcore.ConnectError(f"cannot connect to {host}")
+        for info in infos:
+            address = str(info[4][0])  # a literal address: httpcore connects without a lookup
+            try:
+                stream = self._tcp.connect_tcp(
+                    address,
+                    port,
+                    timeout=_time_left(timeout, httpcore.ConnectTimeout),
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+                continue
+            return _DeadlineStream(stream)
+        raise error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("the fetcher does not connect to Unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's own transport over a connection pool whose network backend is ours.
+
+    httpx offers no parameter for the backend; ``HTTPTransport`` delegates all its work
+    to ``self._pool``, so this sets the pool instead of building httpx's default one (which
+    would also load a TLS context per origin)."""
+
+    def __init__(self, pool: httpcore.ConnectionPool) -> None:
+        self._pool = pool
+
+
+def http_parts(url: str) -> SplitResult | None:
+    """The parts of an http(s) URL with a host and a valid port, else None (never raises:
+    ``http://[oops/x`` and ``http://news.example:99999/`` are simply not fetchable)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError when out of range or not a number
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:
@@ -245,12 +440,31 @@ class HostPacer:
 
 @dataclass
 class _Robots:
-    parser: RobotFileParser | None  # None: everything allowed
+    parser: Protego | None  # None: everything allowed
     disallow_all_reason: str | None = None
     # a host that cannot be reached at all: its pages get this outcome without a request
     # of their own (the robots.txt attempts were the requests)
     outcome: str = "robots_disallowed"
     attempts: int = 0
+    sitemaps: tuple[str, ...] = ()  # its Sitemap: lines, absolute http(s) URLs
+
+
+def parse_robots(text: str, robots_url: str) -> tuple[Protego, float | None, tuple[str, ...]]:
+    """A robots.txt body: the parsed rules, our Crawl-delay (seconds, fractions kept, capped
+    at ``MAX_CRAWL_DELAY``) and its ``Sitemap:`` URLs (relative ones resolved, others that
+    are not http(s) URLs dropped)."""
+    parser = Protego.parse(text)
+    delay = parser.crawl_delay(ROBOTS_AGENT)
+    sitemaps: list[str] = []
+    for line in parser.sitemaps:
+        try:
+            url = urljoin(robots_url, line.strip())
+        except ValueError:
+            continue
+        if http_parts(url) is not None and url not in sitemaps:
+            sitemaps.append(url)
+    capped = min(float(delay), MAX_CRAWL_DELAY) if delay else None
+    return parser, capped, tuple(sitemaps)
 
 
 class Fetcher:
@@ -271,12 +485,16 @@ class Fetcher:
         max_retry_after: float = 120.0,
         respect_robots: bool = True,
         sleep: Callable[[float], None] = time.sleep,
+        resolver: Resolver = system_resolver,
     ) -> None:
         if callable(allow_private_hosts):
-            self._may_reach_private = allow_private_hosts
+            may_reach_private = allow_private_hosts
         else:
             allowed = bool(allow_private_hosts)
-            self._may_reach_private = lambda _host: allowed
+
+            def may_reach_private(_host: str) -> bool:
+                return allowed
+
         self.user_agent = user_agent
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
@@ -291,28 +509,34 @@ class Fetcher:
         self._lock = threading.Lock()
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"}
-        # one small connection pool per origin, all sharing one TLS context: a single pool
-        # shared by many hosts costs quadratic time in httpcore as it grows (encode/httpcore
-        # #1035), and the per-host semaphore already bounds connections per host
+        # one small connection pool per origin, all sharing one TLS context and one guarded
+        # network backend: a single pool shared by many hosts costs quadratic time in
+        # httpcore as it grows (encode/httpcore #1035), and the per-host semaphore already
+        # bounds connections per host
         self._pool_size = concurrency + 1
         self._ssl = httpx.create_ssl_context()
+        self._backend = GuardedBackend(may_reach_private, resolver)
         self._clients: dict[str, httpx.Client] = {}
 
-    def _client_for(self, url: str) -> httpx.Client:
-        parts = urlsplit(url)
+    def _client_for(self, parts: SplitResult) -> httpx.Client:
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             client = self._clients.get(origin)
             if client is None:
+                pool = httpcore.ConnectionPool(
+                    ssl_context=self._ssl,
+                    max_connections=self._pool_size,
+                    max_keepalive_connections=self._pool_size,
+                    network_backend=self._backend,
+                )
                 client = httpx.Client(
                     headers=self._headers,
                     timeout=self._timeout,
                     follow_redirects=False,
-                    verify=self._ssl,
-                    limits=httpx.Limits(
-                        max_connections=self._pool_size,
-                        max_keepalive_connections=self._pool_size,
-                    ),
+                    transport=_GuardedTransport(pool),
+                    # no proxies from the environment: a proxy would connect on our behalf,
+                    # past the address check
+                    trust_env=False,
                 )
                 self._clients[origin] = client
             return client
@@ -331,8 +555,7 @@ class Fetcher:
 
     # -- robots.txt --------------------------------------------------------------------
 
-    def _robots_for(self, url: str) -> _Robots:
-        parts = urlsplit(url)
+    def _robots_for(self, parts: SplitResult) -> _Robots:
         origin = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             lock = self._robots_locks.setdefault(origin, threading.Lock())
@@ -342,16 +565,14 @@ class Fetcher:
             return self._robots[origin]
 
     def _load_robots(self, origin: str, host: str) -> _Robots:
-        result = self._fetch_with_retries(origin + "/robots.txt", None, self.max_bytes)
+        robots_url = origin + "/robots.txt"
+        result = self._fetch_with_retries(robots_url, None, self.max_bytes)
         if result.outcome == "ok":
-            parser = RobotFileParser()
-            lines = decode_html(result.body[:MAX_ROBOTS_BYTES], result.encoding).splitlines()
-            # hand the parser milliseconds, so that fractional delays survive its int()
-            parser.parse([CRAWL_DELAY_RE.sub(_crawl_delay_millis, line) for line in lines])
-            delay = parser.crawl_delay(ROBOTS_AGENT)
+            text = decode_html(result.body[:MAX_ROBOTS_BYTES], result.encoding)
+            parser, delay, sitemaps = parse_robots(text, result.final_url or robots_url)
             if delay:
-                self._pacer.set_delay(host, min(float(delay) / 1000, MAX_CRAWL_DELAY))
-            return _Robots(parser)
+                self._pacer.set_delay(host, delay)
+            return _Robots(parser, sitemaps=sitemaps)
         status = result.http_status or 0
         if result.outcome == "http_error" and 400 <= status < 500 and status != 429:
             return _Robots(None)  # no robots.txt: everything allowed (429 means "back off")
@@ -368,7 +589,10 @@ class Fetcher:
         reached (a host that times out or refuses connections is not a robots question)."""
         if not self.respect_robots:
             return None
-        robots = self._robots_for(url)
+        parts = http_parts(url)
+        if parts is None:
+            return None  # not fetchable at all: the fetch reports invalid_url
+        robots = self._robots_for(parts)
         if robots.disallow_all_reason:
             return FetchResult(
                 url=url,
@@ -376,27 +600,43 @@ class Fetcher:
                 error=robots.disallow_all_reason,
                 attempts=robots.attempts,
             )
-        if robots.parser is not None and not robots.parser.can_fetch(ROBOTS_AGENT, url):
+        if robots.parser is not None and not robots.parser.can_fetch(url, ROBOTS_AGENT):
             return FetchResult(
                 url=url, outcome="robots_disallowed", error="disallowed by robots.txt", attempts=0
             )
         return None
 
+    def robots_sitemaps(self, url: str) -> list[str]:
+        """The ``Sitemap:`` URLs of the robots.txt of `url`'s host (read once per host, as
+        for the rules, whether or not this fetcher obeys them); empty when there is none or
+        it could not be read."""
+        parts = http_parts(url)
+        if parts is None:
+            return []
+        return list(self._robots_for(parts).sitemaps)
+
     # -- fetching ----------------------------------------------------------------------
 
-    def fetch(self, url: str, validators: dict[str, str] | None = None) -> FetchResult:
+    def fetch(
+        self,
+        url: str,
+        validators: dict[str, str] | None = None,
+        *,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
         """Fetch a URL (robots.txt permitting), retrying transient failures; never raises
         for network or server problems. `validators` ({"etag", "last_modified"}) make it a
-        conditional GET, answered by ``not_modified``."""
+        conditional GET, answered by ``not_modified``. `max_bytes` overrides the fetcher's
+        body cap for this URL (sitemaps may be 50 MB)."""
         started = time.monotonic()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if http_parts(url) is None:
             return FetchResult(url=url, outcome="invalid_url", error=f"not an http(s) URL: {url!r}")
         refused = self.robots_verdict(url)
         if refused is not None:
             result = refused
         else:
-            result = self._fetch_with_retries(url, validators, self.max_bytes)
+            cap = self.max_bytes if max_bytes is None else max_bytes
+            result = self._fetch_with_retries(url, validators, cap)
         result.elapsed_ms = int((time.monotonic() - started) * 1000)
         result.fetched_at = datetime.now(UTC)
         return result
@@ -432,19 +672,18 @@ class Fetcher:
         current = url
         deadline = time.monotonic() + self.total_timeout
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                return FetchResult(url=url, outcome="invalid_url", error=f"bad URL {current!r}")
+            parts = http_parts(current)
+            if parts is None:
+                where = "URL" if current == url else "redirect target"
+                return FetchResult(
+                    url=url,
+                    outcome="invalid_url",
+                    final_url=current,
+                    error=f"bad {where} {current!r}",
+                )
             if current in seen:
                 return FetchResult(url=url, outcome="redirect_loop", error=f"loop at {current}")
             seen.add(current)
-            try:
-                if not self._may_reach_private(parts.hostname):
-                    check_public_host(current)
-            except PrivateAddressError as exc:
-                return FetchResult(url=url, outcome="blocked_private_address", error=str(exc))
-            except (OSError, UnicodeError) as exc:
-                return FetchResult(url=url, outcome="connection_error", error=f"DNS: {exc}")
             if current != url and not url.endswith("/robots.txt"):
                 refused = self.robots_verdict(current)  # a redirect target obeys its robots
                 if refused is not None:
@@ -452,11 +691,13 @@ class Fetcher:
                     refused.error = f"redirect target: {refused.error}"
                     return refused
             queued = time.monotonic()
-            sem = self._pacer.acquire(parts.hostname)
+            sem = self._pacer.acquire(parts.hostname or "")
             deadline += time.monotonic() - queued  # waiting our turn is not the server's time
+            token = _DEADLINE.set(deadline)
             try:
-                step = self._request(url, current, validators, max_bytes, deadline)
+                step = self._request(url, current, parts, validators, max_bytes, deadline)
             finally:
+                _DEADLINE.reset(token)
                 sem.release()
             if isinstance(step, FetchResult):
                 return step
@@ -467,20 +708,34 @@ class Fetcher:
         self,
         url: str,
         current: str,
+        parts: SplitResult,
         validators: dict[str, str] | None,
         max_bytes: int,
         deadline: float,
     ) -> FetchResult | str:
-        """One request; returns the next URL on a redirect, else the final result."""
+        """One request; returns the next URL on a redirect, else the final result. Runs
+        with the attempt's deadline set for the network backend, which ends any socket
+        operation that would outlast it with a timeout."""
         headers = {}
         if validators and validators.get("etag"):
             headers["If-None-Match"] = validators["etag"]
         if validators and validators.get("last_modified"):
             headers["If-Modified-Since"] = validators["last_modified"]
+        size = 0
         try:
-            with self._client_for(current).stream("GET", current, headers=headers) as resp:
+            with self._client_for(parts).stream("GET", current, headers=headers) as resp:
                 if resp.is_redirect and "location" in resp.headers:
-                    return urljoin(current, resp.headers["location"])
+                    location = resp.headers["location"]
+                    try:
+                        return urljoin(current, location)
+                    except ValueError as exc:
+                        return FetchResult(
+                            url=url,
+                            outcome="invalid_url",
+                            final_url=current,
+                            http_status=resp.status_code,
+                            error=f"bad redirect Location {location!r}: {exc}",
+                        )
                 res = FetchResult(
                     url=url,
                     outcome="ok",
@@ -504,7 +759,6 @@ class Fetcher:
                     res.outcome, res.error = "too_large", f"Content-Length {declared}"
                     return res
                 chunks: list[bytes] = []
-                size = 0
                 encoding = resp.headers.get("content-encoding")
                 for chunk in _decoded(resp.iter_raw(), encoding):
                     size += len(chunk)
@@ -513,21 +767,35 @@ class Fetcher:
                         res.bytes_received = size
                         return res
                     if time.monotonic() > deadline:
-                        res.outcome = "timeout"
-                        res.error = f"total time over {self.total_timeout:g}s"
-                        res.bytes_received = size
-                        return res
+                        return self._over_deadline(url, current, size)
                     chunks.append(chunk)
                 res.body = b"".join(chunks)
                 res.bytes_received = size
                 res.encoding = resp.charset_encoding
                 return res
+        except PrivateAddressError as exc:
+            return FetchResult(url=url, outcome="blocked_private_address", error=str(exc))
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                return self._over_deadline(url, current, size)
             return FetchResult(url=url, outcome="timeout", final_url=current, error=repr(exc))
         except (httpx.TransportError, httpx.DecodingError) as exc:
             return FetchResult(
                 url=url, outcome="connection_error", final_url=current, error=repr(exc)
             )
+        except (httpx.InvalidURL, UnicodeError) as exc:  # a URL httpx cannot encode
+            return FetchResult(
+                url=url, outcome="invalid_url", final_url=current, error=f"bad URL: {exc}"
+            )
+
+    def _over_deadline(self, url: str, current: str, size: int) -> FetchResult:
+        return FetchResult(
+            url=url,
+            outcome="timeout",
+            final_url=current,
+            error=f"total time over {self.total_timeout:g}s",
+            bytes_received=size,
+        )
 
 
 def _decoded(raw: Iterable[bytes], content_encoding: str | None) -> Iterator[bytes]:
