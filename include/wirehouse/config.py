@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from wirehouse import __version__
@@ -19,7 +20,28 @@ INCLUDE_DIR = PACKAGE_DIR.parent
 PROJECT_DIR = INCLUDE_DIR.parent
 DEFAULT_SOURCES = INCLUDE_DIR / "sources.yml"
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
-DEFAULT_USER_AGENT = f"Wirehouse/{__version__} (+https://github.com/wirehouse-news/wirehouse)"
+
+
+def project_url() -> str | None:
+    """The project's home page, from ``[project.urls]`` in pyproject.toml (the one place it
+    is written), as the installed package's metadata carries it; None when the package is
+    not installed (the code run from a bare checkout)."""
+    try:
+        entries = metadata.metadata("wirehouse").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    urls = dict(entry.split(", ", 1) for entry in entries if ", " in entry)
+    return urls.get("Homepage")
+
+
+def default_user_agent() -> str:
+    """``Wirehouse/<version> (+<project URL>)``: the product token robots.txt groups name
+    (``User-agent: Wirehouse``) and where a site owner reads what the crawler is."""
+    url = project_url()
+    return f"Wirehouse/{__version__} (+{url})" if url else f"Wirehouse/{__version__}"
+
+
+DEFAULT_USER_AGENT = default_user_agent()
 
 
 @dataclass(frozen=True)

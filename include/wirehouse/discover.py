@@ -282,7 +282,10 @@ def discover_source(
             lambda r, u=feed_url: candidates.extend(parse_feed(r.body, r.final_url or u)),
         )
 
-    queue = [(url, 0) for url in source.sitemaps]
+    sitemaps = list(source.sitemaps)
+    if source.robots_sitemaps:  # the Sitemap: lines of the home host's robots.txt
+        sitemaps.extend(fetcher.robots_sitemaps(source.home_url))
+    queue = [(url, 0) for url in sitemaps]
     visited: set[str] = set()
     while queue:
         sitemap_url, depth = queue.pop(0)

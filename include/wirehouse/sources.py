@@ -29,6 +29,7 @@ KNOWN_FIELDS = {
     "timeout_seconds",
     "max_urls",
     "refresh",
+    "robots_sitemaps",
 }
 
 
@@ -55,6 +56,8 @@ class Source:
     timeout_seconds: float = 10.0
     max_urls: int = 200
     refresh: bool = False
+    # True: also read the sitemaps named by `Sitemap:` lines in the home host's robots.txt
+    robots_sitemaps: bool = False
     base_dir: str = field(default=".", compare=False)
 
     @property
@@ -142,8 +145,13 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
                     f"{where}: '{list_name}[{i}]' must be an http(s) URL, got {item!r}"
                 )
         lists[list_name] = tuple(value)
-    if not any(lists.values()):
-        raise SourcesError(f"{where}: needs at least one of {', '.join(LIST_FIELDS)}")
+    robots_sitemaps = raw.get("robots_sitemaps", False)
+    if not isinstance(robots_sitemaps, bool):
+        raise SourcesError(f"{where}: 'robots_sitemaps' must be true or false")
+    if not any(lists.values()) and not robots_sitemaps:
+        raise SourcesError(
+            f"{where}: needs at least one of {', '.join(LIST_FIELDS)} (or robots_sitemaps: true)"
+        )
 
     allow_private = raw.get("allow_private_hosts", False)
     if isinstance(allow_private, list) and all(
@@ -182,6 +190,7 @@ def _validate_one(raw: object, where: str, base_dir: Path) -> Source:
         timeout_seconds=float(timeout),
         max_urls=max_urls,
         refresh=refresh,
+        robots_sitemaps=robots_sitemaps,
         base_dir=str(base_dir),
         **lists,
     )
