@@ -549,3 +549,459 @@ def test_unreachable_host_is_a_connection_error_not_a_robots_verdict() -> None:
     assert (first.outcome, first.attempts) == ("connection_error", 2)
     assert "robots.txt unreachable" in (first.error or "")
     assert second.outcome == "connection_error"  # robots.txt is not asked for again
+
+
+# -- robots.txt by RFC 9309 (protego) ------------------------------------------------------
+
+
+def robots_case(httpserver: HTTPServer, robots: str, paths: list[str]) -> dict[str, str]:
+    """Fetch each path (robots.txt obeyed) and return its outcome; every page exists."""
+    httpserver.expect_request("/robots.txt").respond_with_data(robots, content_type="text/plain")
+    for path in {p.split("?", 1)[0] for p in paths}:
+        httpserver.expect_request(path).respond_with_data(PAGE, content_type="text/html")
+    with make_fetcher(respect_robots=True) as f:
+        return {p: f.fetch(httpserver.url_for("/").rstrip("/") + p).outcome for p in paths}
+
+
+def test_robots_dollar_anchors_the_end_of_path_and_query(httpserver: HTTPServer) -> None:
+    # RFC 9309 2.2.3: "$" ends the pattern, and rules match the path with its query, so a
+    # query after ".pdf" no longer ends the URL with ".pdf" (the RFC's own example)
+    got = robots_case(
+        httpserver,
+        "User-agent: *\nDisallow: /*.pdf$\n",
+        ["/doc.pdf", "/files/report.pdf", "/doc.pdf?x=1", "/doc.pdfx", "/doc.html"],
+    )
+    assert got == {
+        "/doc.pdf": "robots_disallowed",
+        "/files/report.pdf": "robots_disallowed",
+        "/doc.pdf?x=1": "ok",
+        "/doc.pdfx": "ok",
+        "/doc.html": "ok",
+    }
+
+
+def test_robots_wildcard_matches_query_strings(httpserver: HTTPServer) -> None:
+    got = robots_case(
+        httpserver,
+        "User-agent: *\nDisallow: /*?share=\n",
+        ["/story?share=twitter", "/a/b/story?share=", "/story", "/story?page=2"],
+    )
+    assert got == {
+        "/story?share=twitter": "robots_disallowed",
+        "/a/b/story?share=": "robots_disallowed",
+        "/story": "ok",
+        "/story?page=2": "ok",
+    }
+
+
+def test_robots_longest_match_wins(httpserver: HTTPServer) -> None:
+    # the Allow comes after the Disallow: a first-match reader refuses /news/2024/a
+    got = robots_case(
+        httpserver,
+        "User-agent: *\nDisallow: /news\nAllow: /news/2024/\n",
+        ["/news/2024/a", "/news/other", "/news", "/sport"],
+    )
+    assert got == {
+        "/news/2024/a": "ok",
+        "/news/other": "robots_disallowed",
+        "/news": "robots_disallowed",
+        "/sport": "ok",
+    }
+
+
+def test_robots_group_for_our_agent_token_replaces_the_star_group(httpserver: HTTPServer) -> None:
+    got = robots_case(
+        httpserver,
+        "User-agent: *\nDisallow: /\n\nUser-agent: OtherBot\nAllow: /\n\n"
+        "User-agent: wirehouse\nDisallow: /private/\n",
+        ["/public", "/private/x"],
+    )
+    assert got == {"/public": "ok", "/private/x": "robots_disallowed"}
+
+
+def test_robots_half_second_crawl_delay(httpserver: HTTPServer) -> None:
+    arrivals: list[float] = []
+
+    def page(_request):  # type: ignore[no-untyped-def]
+        arrivals.append(time.monotonic())
+        return Response(PAGE, content_type="text/html")
+
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nCrawl-delay: 0.5\n", content_type="text/plain"
+    )
+    httpserver.expect_request("/a").respond_with_handler(page)
+    httpserver.expect_request("/b").respond_with_handler(page)
+    with make_fetcher(respect_robots=True, delay_seconds=0) as f:
+        outcomes = [f.fetch(httpserver.url_for(p)).outcome for p in ("/a", "/b")]
+    assert outcomes == ["ok", "ok"]
+    # the pacer spaces the starts of the requests by 0.5 s; arrivals at the server carry a
+    # few milliseconds of scheduling jitter either way on a loaded machine
+    assert arrivals[1] - arrivals[0] >= 0.45
+
+
+def test_parse_robots_caps_the_crawl_delay_and_resolves_sitemaps() -> None:
+    from wirehouse.fetch import MAX_CRAWL_DELAY, parse_robots
+
+    assert (
+        parse_robots("User-agent: *\nCrawl-delay: 0.5\n", "https://n.example/robots.txt")[1] == 0.5
+    )
+    parser, delay, sitemaps = parse_robots(
+        "User-agent: Wirehouse\nCrawl-delay: 600\nDisallow: /x\n"
+        "Sitemap: https://n.example/news.xml\nSitemap: /sitemap.xml.gz\n"
+        "Sitemap: ftp://n.example/s.xml\nSitemap: http://[oops/s.xml\n",
+        "https://n.example/robots.txt",
+    )
+    assert delay == MAX_CRAWL_DELAY
+    assert not parser.can_fetch("https://n.example/x/1", "Wirehouse")
+    assert sitemaps == ("https://n.example/news.xml", "https://n.example/sitemap.xml.gz")
+    assert (
+        parse_robots("User-agent: *\nCrawl-delay: soon\n", "https://n.example/robots.txt")[1]
+        is None
+    )
+
+
+def test_robots_sitemaps_come_from_the_cached_robots_txt(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private/\n\nSitemap: /news-sitemap.xml\n"
+        f"Sitemap: {httpserver.url_for('/archive.xml')}\n",
+        content_type="text/plain",
+    )
+    httpserver.expect_request("/private/a").respond_with_data(PAGE, content_type="text/html")
+    with make_fetcher(respect_robots=True) as f:
+        sitemaps = f.robots_sitemaps(httpserver.url_for("/anything"))
+        again = f.robots_sitemaps(httpserver.url_for("/"))
+        blocked = f.fetch(httpserver.url_for("/private/a"))
+        bad = f.robots_sitemaps("http://[oops/x")
+    assert (
+        sitemaps
+        == again
+        == [httpserver.url_for("/news-sitemap.xml"), httpserver.url_for("/archive.xml")]
+    )
+    assert blocked.outcome == "robots_disallowed"
+    assert bad == []
+    assert paths_hit(httpserver) == ["/robots.txt"]  # read once, for both uses
+
+
+def test_robots_sitemaps_without_robots_txt(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("no", status=404)
+    with make_fetcher(respect_robots=False) as f:  # read even when the rules are not obeyed
+        assert f.robots_sitemaps(httpserver.url_for("/")) == []
+    assert paths_hit(httpserver) == ["/robots.txt"]
+
+
+# -- per-call size cap ---------------------------------------------------------------------
+
+
+def test_max_bytes_per_call_overrides_the_fetchers_cap(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/sitemap.xml").respond_with_data(
+        b"x" * 5000, content_type="text/xml"
+    )
+    with make_fetcher(max_bytes=1000) as f:
+        default = f.fetch(httpserver.url_for("/sitemap.xml"))
+        larger = f.fetch(httpserver.url_for("/sitemap.xml"), max_bytes=10_000)
+        smaller = f.fetch(httpserver.url_for("/sitemap.xml"), None, max_bytes=100)
+    assert default.outcome == "too_large"
+    assert (larger.outcome, len(larger.body)) == ("ok", 5000)
+    assert (smaller.outcome, smaller.error) == ("too_large", "Content-Length 5000")
+
+
+# -- raw servers for what werkzeug will not send -------------------------------------------
+
+
+class TricklingServer:
+    """A raw TCP server on 127.0.0.1 that answers every connection with `payload`, one byte
+    every `interval` seconds (each read is quick, so only a total deadline stops it), or
+    all at once when `interval` is 0."""
+
+    def __init__(self, payload: bytes, interval: float = 0.0) -> None:
+        import socket
+
+        self.payload, self.interval = payload, interval
+        self.stop = threading.Event()
+        self.connections = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.05)
+        self.port = self._sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+        self._sock.close()
+
+    def _drip(self, conn) -> None:  # type: ignore[no-untyped-def]
+        with conn:
+            try:
+                conn.recv(65536)
+                if not self.interval:
+                    conn.sendall(self.payload)
+                    return
+                for byte in self.payload:
+                    if self.stop.wait(self.interval):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self._thread.join(5)
+
+
+# -- bad URLs ------------------------------------------------------------------------------
+
+
+def redirect_to(location: str) -> bytes:
+    return f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode()
+
+
+def test_redirect_to_a_bad_url_is_invalid_url(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/scheme").respond_with_response(
+        Response(status=302, headers={"Location": "javascript:alert(1)"})
+    )
+    # werkzeug refuses to send these Locations, so raw servers do (robots.txt gets the same
+    # redirect there: a robots.txt that cannot be fetched for a bad URL allows everything)
+    bad_port = TricklingServer(redirect_to("http://news.example:99999/b"))
+    bad_host = TricklingServer(redirect_to("http://[oops/x"))
+    try:
+        with make_fetcher(respect_robots=True) as f:
+            got = {
+                "port": f.fetch(f"http://127.0.0.1:{bad_port.port}/a"),
+                "bracket": f.fetch(f"http://127.0.0.1:{bad_host.port}/a"),
+                "scheme": f.fetch(httpserver.url_for("/scheme")),
+            }
+            direct = [f.fetch(u) for u in ("http://news.example:99999/b", "http://[oops/x")]
+    finally:
+        bad_port.close()
+        bad_host.close()
+    for name, r in got.items():
+        assert (name, r.outcome, r.body) == (name, "invalid_url", b"")
+    assert "99999" in (got["port"].error or "")
+    assert "oops" in (got["bracket"].error or "")
+    assert [r.outcome for r in direct] == ["invalid_url", "invalid_url"]
+
+
+# -- the per-attempt wall-clock deadline ---------------------------------------------------
+
+
+SLOW_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"a" * 400 + b"\r\n"
+
+
+def test_trickled_headers_end_at_the_total_deadline() -> None:
+    server = TricklingServer(SLOW_HEADERS, 0.05)  # 20 s of headers at one byte per 50 ms
+    try:
+        started = time.monotonic()
+        with make_fetcher(timeout=5.0, total_timeout=1.0, retries=0) as f:
+            r = f.fetch(f"http://127.0.0.1:{server.port}/a")
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert (r.outcome, r.error, r.body, r.attempts) == ("timeout", "total time over 1s", b"", 1)
+    assert 1.0 <= elapsed < 1.0 + 3
+
+
+def test_trickled_robots_txt_does_not_hold_the_host(httpserver: HTTPServer) -> None:
+    server = TricklingServer(SLOW_HEADERS, 0.05)
+    try:
+        started = time.monotonic()
+        with make_fetcher(timeout=5.0, total_timeout=1.0, retries=0, respect_robots=True) as f:
+            first = f.fetch(f"http://127.0.0.1:{server.port}/a")
+            second = f.fetch(f"http://127.0.0.1:{server.port}/b")
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    for r in (first, second):
+        assert r.outcome == "timeout"
+        assert "robots.txt unreachable" in (r.error or "") and "total time over 1s" in (
+            r.error or ""
+        )
+    assert server.connections == 1  # the second page waits for nobody
+    assert elapsed < 1.0 + 3
+
+
+def test_slow_dns_lookup_ends_at_the_total_deadline() -> None:
+    answer = threading.Event()
+
+    def slow_resolver(host: str, port: int) -> list:  # type: ignore[type-arg]
+        answer.wait(10)  # a resolver that does not answer in time
+        raise OSError("gave up")
+
+    started = time.monotonic()
+    try:
+        with make_fetcher(total_timeout=0.5, retries=0, resolver=slow_resolver) as f:
+            r = f.fetch("http://slow-dns.test/a")
+    finally:
+        answer.set()
+    assert (r.outcome, r.error) == ("timeout", "total time over 0.5s")
+    assert time.monotonic() - started < 0.5 + 3
+
+
+# -- SSRF guard: every address global, and the connection goes where the check looked -----
+
+
+def test_is_public_address() -> None:
+    import ipaddress
+
+    from wirehouse.fetch import is_public_address
+
+    refused = [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "100.127.255.254",  # carrier-grade NAT, some cloud metadata services
+        "0.0.0.0",
+        "224.0.0.1",
+        "255.255.255.255",
+        "240.0.0.1",
+        "192.0.2.1",
+        "198.18.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "fec0::1",
+        "ff02::1",
+        "2001:db8::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "::ffff:100.64.0.1",
+        "::7f00:1",
+        "2002:a9fe:a9fe::",
+        "2002:7f00:1::1",
+        "2002:a00:1::",  # 6to4 around private IPv4
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::6440:1",  # NAT64 around them
+        "64:ff9b:1::808:808",  # local-use NAT64 prefix
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    ]
+    public = ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700:4700::1111",
+              "2a00:1450:4001:81c::200e", "::ffff:8.8.8.8", "64:ff9b::808:808"]  # fmt: skip
+    assert [a for a in refused if is_public_address(ipaddress.ip_address(a))] == []
+    assert [a for a in public if not is_public_address(ipaddress.ip_address(a))] == []
+
+
+def addrinfo(ip: str, port: int) -> tuple:  # type: ignore[type-arg]
+    import socket
+
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    sockaddr = (ip, port, 0, 0) if family == socket.AF_INET6 else (ip, port)
+    return (family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)
+
+
+def test_connection_goes_to_the_checked_address_after_one_lookup(httpserver: HTTPServer) -> None:
+    # news.test exists in no DNS: the page can only arrive if the connection used the
+    # answer the guard looked at, and the resolver is asked once (no second lookup for a
+    # rebinding DNS server to answer differently)
+    httpserver.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    lookups: list[str] = []
+
+    def resolver(host: str, port: int) -> list:  # type: ignore[type-arg]
+        lookups.append(host)
+        return [addrinfo("127.0.0.1", port)]
+
+    with make_fetcher(allow_private_hosts=lambda h: h == "news.test", resolver=resolver) as f:
+        r = f.fetch(f"http://news.test:{httpserver.port}/a")
+    assert (r.outcome, r.body) == ("ok", PAGE)
+    assert lookups == ["news.test"]
+    [(request, _)] = httpserver.log
+    assert request.headers["Host"] == f"news.test:{httpserver.port}"
+
+
+def test_every_resolved_address_must_be_public(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    answers = {
+        "mixed.test": ["8.8.8.8", "127.0.0.1"],  # one public answer does not launder the other
+        "cgnat.test": ["100.64.0.1"],
+        "sixtofour.test": ["2002:a9fe:a9fe::"],
+        "mapped.test": ["::ffff:127.0.0.1"],
+    }
+
+    def resolver(host: str, port: int) -> list:  # type: ignore[type-arg]
+        return [addrinfo(ip, port) for ip in answers[host]]
+
+    with make_fetcher(allow_private_hosts=False, resolver=resolver) as f:
+        got = {h: f.fetch(f"http://{h}:{httpserver.port}/a") for h in answers}
+        literal = f.fetch(f"http://[2002:a9fe:a9fe::]:{httpserver.port}/a")
+    for host, r in got.items():
+        assert (host, r.outcome) == (host, "blocked_private_address")
+        assert f"{host} resolves to non-public address" in (r.error or "")
+    assert "100.64.0.1" in (got["cgnat.test"].error or "")
+    assert literal.outcome == "blocked_private_address"
+    assert httpserver.log == []
+
+
+def self_signed(tmp_path, host: str):  # type: ignore[no-untyped-def]
+    """A certificate for `host` (its own CA), written as PEM files: (cert, key)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_tls_checks_the_host_name_while_connecting_to_the_checked_address(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    cert, key = self_signed(tmp_path, "news.test")
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    server_ctx.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_ctx)
+    server.expect_request("/a").respond_with_data(PAGE, content_type="text/html")
+    server.start()
+
+    def resolver(host: str, port: int) -> list:  # type: ignore[type-arg]
+        return [addrinfo("127.0.0.1", port)]
+
+    try:
+        with make_fetcher(resolver=resolver, retries=0) as f:
+            f._ssl.load_verify_locations(cafile=str(cert))  # trust the test's own CA
+            good = f.fetch(f"https://news.test:{server.port}/a")
+            wrong = f.fetch(f"https://other.test:{server.port}/a")
+    finally:
+        server.clear()
+        server.stop()
+    assert (good.outcome, good.body) == ("ok", PAGE)
+    assert wrong.outcome == "connection_error"
+    assert "other.test" in (wrong.error or "")  # the certificate does not name other.test
+    assert names[:2] == ["news.test", "other.test"]  # SNI carries the host name, not the IP

@@ -248,10 +248,12 @@ class GuardedBackend(httpcore.NetworkBackend):
                 raise httpcore.ConnectTimeout(f"DNS: no answer for {host} in time") from None
             except (OSError, UnicodeError) as exc:
                 raise httpcore.ConnectError(f"DNS: {exc}") from exc
-        try:
-            return self._resolver(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"DNS: {exc}") from exc
+        try:  # an address already: no lookup at all
+            return socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+            )
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{host}: {exc}") from exc
 
     def connect_tcp(
         self,
