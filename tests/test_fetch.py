@@ -224,7 +224,10 @@ def test_fractional_crawl_delay_spaces_requests(httpserver: HTTPServer) -> None:
         b = f.fetch(httpserver.url_for("/b"))
     assert (a.outcome, b.outcome) == ("ok", "ok")
     assert len(arrivals) == 2
-    assert arrivals[1] - arrivals[0] >= 0.3
+    # the pacer spaces request starts by 0.3 s; arrivals at the server carry scheduling
+    # jitter (on a loaded 2-core machine the first arrival came up to 3 ms late, with the
+    # fetcher before and after the network backend alike)
+    assert arrivals[1] - arrivals[0] >= 0.29
 
 
 # -- retries and Retry-After ---------------------------------------------------------------

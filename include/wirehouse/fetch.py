@@ -37,8 +37,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -119,10 +117,6 @@ class PrivateAddressError(Exception):
 # embed it at any offset, so it is refused whole.
 NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
-# getaddrinfo cannot be interrupted, so lookups of host names run on these threads and the
-# caller stops waiting at its deadline (an abandoned lookup finishes on its own).
-_DNS_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wirehouse-dns")
-
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # (family, socket type, proto, canonname, sockaddr), as socket.getaddrinfo returns them
 AddrInfo = tuple[Any, Any, int, str, tuple[Any, ...]]
@@ -221,6 +215,33 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+def _lookup_until(
+    resolver: Resolver, host: str, port: int, timeout: float | None
+) -> list[AddrInfo]:
+    """`resolver(host, port)`, waited for at most `timeout` seconds.
+
+    getaddrinfo cannot be interrupted, so the lookup runs on a daemon thread of its own
+    (a lookup costs far more than starting a thread) that is abandoned at the deadline: it
+    ends by itself when the system resolver gives up, and never holds the process open."""
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            box["answer"] = resolver(host, port)
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"wirehouse-dns-{host}", daemon=True).start()
+    if not done.wait(timeout):
+        raise httpcore.ConnectTimeout(f"DNS: no answer for {host} in time")
+    if "error" in box:
+        raise box["error"]
+    return box["answer"]
+
+
 class GuardedBackend(httpcore.NetworkBackend):
     """httpcore's network backend with the SSRF guard and the per-attempt deadline.
 
@@ -240,12 +261,9 @@ class GuardedBackend(httpcore.NetworkBackend):
     def _resolve(self, host: str, port: int, timeout: float | None) -> list[AddrInfo]:
         try:
             ipaddress.ip_address(host.split("%", 1)[0])
-        except ValueError:  # a name: look it up on a thread we can stop waiting for
-            lookup = _DNS_THREADS.submit(self._resolver, host, port)
+        except ValueError:  # a name
             try:
-                return lookup.result(timeout=timeout)
-            except FutureTimeout:
-                raise httpcore.ConnectTimeout(f"DNS: no answer for {host} in time") from None
+                return _lookup_until(self._resolver, host, port, timeout)
             except (OSError, UnicodeError) as exc:
                 raise httpcore.ConnectError(f"DNS: {exc}") from exc
         try:  # an address already: no lookup at all
