@@ -488,7 +488,11 @@ def parse_robots(text: str, robots_url: str) -> tuple[Protego, float | None, tup
 
 
 class Fetcher:
-    """A reusable HTTP client with the project's politeness and safety rules; thread-safe."""
+    """A reusable HTTP client with the project's politeness and safety rules; thread-safe.
+
+    `allow_private_hosts` is True, False or a predicate on the host name; `resolver`
+    answers ``(host, port)`` as ``socket.getaddrinfo`` does (the system's by default; tests
+    give hosts addresses without a DNS server)."""
 
     def __init__(
         self,
