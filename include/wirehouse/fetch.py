@@ -384,7 +384,9 @@ class Fetcher:
 
     # -- fetching ----------------------------------------------------------------------
 
-    def fetch(self, url: str, validators: dict[str, str] | None = None) -> FetchResult:
+    def fetch(
+        self, url: str, validators: dict[str, str] | None = None, max_bytes: int | None = None
+    ) -> FetchResult:
         """Fetch a URL (robots.txt permitting), retrying transient failures; never raises
         for network or server problems. `validators` ({"etag", "last_modified"}) make it a
         conditional GET, answered by ``not_modified``."""
@@ -396,7 +398,9 @@ class Fetcher:
         if refused is not None:
             result = refused
         else:
-            result = self._fetch_with_retries(url, validators, self.max_bytes)
+            result = self._fetch_with_retries(
+                url, validators, self.max_bytes if max_bytes is None else max_bytes
+            )
         result.elapsed_ms = int((time.monotonic() - started) * 1000)
         result.fetched_at = datetime.now(UTC)
         return result
