@@ -24,6 +24,13 @@ Nothing here raises for bad input, and nothing is unbounded:
 - web discovery lists at most the source's ``max_candidates`` a night.
 
 Whatever a cap leaves out is counted in one ``over_limit`` row, never dropped silently.
+
+ultimate-sitemap-parser (usp) was considered and not used: it fetches an index's children
+itself, through its own web client, from inside the parse, so our fetcher's conditional GET,
+raw archive and one row per attempt would need a side channel; its local entry point takes
+the whole document as a str (a 50 MB sitemap decoded whole); and it has no per-file entry
+cap, newest-first choice of children or caps on them. The parser below is one lxml
+iterparse loop over the sitemap protocol's few elements.
 """
 
 from __future__ import annotations
