@@ -43,7 +43,9 @@ def _h16(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=None, attempts=1):
+def _fetch(
+    run_date, source_id, url_kind, url, outcome, at, status=200, error=None, attempts=1, title=None
+):
     return (
         _h16(run_date, source_id, url_kind, url),
         run_date,
@@ -61,6 +63,8 @@ def _fetch(run_date, source_id, url_kind, url, outcome, at, status=200, error=No
         at,
         None,  # listed_at
         _h16("body", url) if outcome == "ok" else None,  # body_sha256
+        title,  # listed_title
+        f"{run_date} 04:00:00+00" if title else None,  # listed_modified_at
     )
 
 
@@ -85,7 +89,7 @@ FETCHES = [
     _fetch(D1, "beta", "feed", "https://beta.example/feed", "timeout",
            f"{D1} 06:01:10+00", status=None, error="read timeout"),
     _fetch(D1, "beta", "article", B1_URL, "ok", f"{D1} 06:01:20+00"),
-    _fetch(D2, "beta", "article", B2_URL, "ok", f"{D2} 06:01:20+00"),
+    _fetch(D2, "beta", "article", B2_URL, "ok", f"{D2} 06:01:20+00", title="B2 as listed"),
     _fetch(D2, "beta", "article", "https://beta.example/video", "not_html",
            f"{D2} 06:01:30+00", error="content-type video/mp4"),
     # gamma: 1 attempt, 0 ok
@@ -263,7 +267,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute("set TimeZone = 'UTC'")
         ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
-        con.executemany(f"insert into landing.fetches values ({', '.join('?' * 16)})", FETCHES)
+        con.executemany(f"insert into landing.fetches values ({', '.join('?' * 18)})", FETCHES)
         con.executemany(f"insert into landing.articles values ({', '.join('?' * 25)})", ARTICLES)
         con.executemany(
             f"insert into landing.source_boilerplate values ({', '.join('?' * 8)})", BOILERPLATE
@@ -471,6 +475,11 @@ def test_fct_fetches(con) -> None:
         "connection_error": 1,
         "already_fetched": 1,
     }
+    listed = con.execute(
+        "select url, listed_title, listed_modified_at::varchar from marts.fct_fetches "
+        "where listed_title is not null"
+    ).fetchall()
+    assert listed == [(B2_URL, "B2 as listed", f"{D2} 04:00:00+00")]
 
 
 def test_second_build_is_idempotent(warehouse: Path) -> None:

@@ -287,6 +287,8 @@ def test_news_daily_end_to_end(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "WIREHOUSE_HOME": str(home),
         "WIREHOUSE_SOURCES": str(sources),
+        # the saved-pages source reads the bundled samples, outside the sources file's folder
+        "WIREHOUSE_LOCAL_ROOTS": str(SAMPLES),
     }
     migrate = subprocess.run(
         [str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True

@@ -22,9 +22,10 @@ from wirehouse.config import load_settings
 def _cmd_validate(args: argparse.Namespace) -> int:
     from wirehouse.sources import SourcesError, load_sources
 
-    path = Path(args.file) if args.file else load_settings().sources_file
+    settings = load_settings()
+    path = Path(args.file) if args.file else settings.sources_file
     try:
-        sources = load_sources(path)
+        sources = load_sources(path, settings.local_roots)
     except SourcesError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2

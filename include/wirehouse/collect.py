@@ -54,8 +54,12 @@ def fetch_row(
     result: FetchResult,
     n: int,
     listed_at: str | None = None,
+    listed: Candidate | None = None,
 ) -> dict[str, Any]:
-    """A landing.fetches row; `n` numbers repeated attempts at the same URL in one run."""
+    """A landing.fetches row; `n` numbers repeated attempts at the same URL in one run.
+    `listed` is the candidate, for what its feed or sitemap said (date, title, lastmod)."""
+    if listed is not None:
+        listed_at = listed.lastmod
     return {
         "fetch_id": stable_hash(run_date, source_id, url_kind, result.url, n),
         "run_date": run_date,
@@ -73,6 +77,8 @@ def fetch_row(
         "fetched_at": result.fetched_at,
         "listed_at": parse_timestamp(listed_at),
         "body_sha256": result.body_sha256,
+        "listed_title": listed.title if listed else None,
+        "listed_modified_at": parse_timestamp(listed.modified) if listed else None,
     }
 
 
@@ -273,13 +279,14 @@ def collect_source(
     fetched again unless the source sets `refresh`; they, repeated URLs and URLs beyond
     `max_urls` still get a row (`already_fetched`, `duplicate_url`, `over_limit`), so no
     URL disappears silently. Lines of JSON Lines dumps are not counted against `max_urls`:
-    reading them asks nothing of any publisher, and a dump is meant to come in whole."""
+    reading them asks nothing of any publisher, and a dump is meant to come in whole; saved
+    pages and WARC records only when the source sets `max_urls` (see `Source.url_cap`)."""
     counts: dict[tuple[str, str], int] = {}
 
-    def row(kind: str, result: FetchResult, listed_at: str | None = None) -> dict[str, Any]:
+    def row(kind: str, result: FetchResult, listed: Candidate | None = None) -> dict[str, Any]:
         key = (kind, result.url)
         counts[key] = counts.get(key, 0) + 1
-        return fetch_row(run_date, source.id, kind, result, counts[key], listed_at)
+        return fetch_row(run_date, source.id, kind, result, counts[key], listed=listed)
 
     fetches = [row(kind, result) for kind, result in discovery_attempts]
     todo: list[Candidate] = []
@@ -302,19 +309,19 @@ def collect_source(
                 attempts=0,
                 error="fetched successfully on an earlier night",
             )
-        elif cand.via != "jsonl" and requests >= source.max_urls:
+        elif (cap := source.url_cap(cand.via)) is not None and requests >= cap:
             skip = FetchResult(
                 url=cand.url,
                 outcome="over_limit",
                 attempts=0,
-                error=f"source max_urls={source.max_urls}",
+                error=f"source max_urls={cap}",
             )
         if skip is not None:
-            fetches.append(row(kind, skip, cand.lastmod))
+            fetches.append(row(kind, skip, cand))
             continue
         seen.add(cand.url)
         todo.append(cand)
-        requests += cand.via != "jsonl"
+        requests += source.url_cap(cand.via) is not None
 
     lines = jsonl.LineCache(source.id)
 
@@ -359,7 +366,7 @@ def collect_source(
     for cand, (result, extracted) in zip(todo, done, strict=True):
         key = extracted["article_id"] if extracted else None
         article = first_of_article(result, extracted, key, seen_articles)
-        frow = row(url_kind_of(cand), result, cand.lastmod)
+        frow = row(url_kind_of(cand), result, cand)
         fetches.append(frow)
         if article:
             articles.append(

@@ -51,6 +51,8 @@ class Settings:
     home: Path
     sources_file: Path
     user_agent: str = DEFAULT_USER_AGENT
+    # folders besides the sources file's own that `files` and `url_lists` may read from
+    local_roots: tuple[Path, ...] = ()
 
     @property
     def warehouse(self) -> Path:
@@ -81,12 +83,25 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Build settings from `WIREHOUSE_HOME`, `WIREHOUSE_SOURCES` and `WIREHOUSE_USER_AGENT`."""
+    """Build settings from `WIREHOUSE_HOME`, `WIREHOUSE_SOURCES`, `WIREHOUSE_USER_AGENT` and
+    `WIREHOUSE_LOCAL_ROOTS`."""
     env = os.environ if environ is None else environ
     home = Path(env.get("WIREHOUSE_HOME") or "data").expanduser().resolve()
     sources = Path(env.get("WIREHOUSE_SOURCES") or DEFAULT_SOURCES).expanduser().resolve()
     user_agent = env.get("WIREHOUSE_USER_AGENT") or DEFAULT_USER_AGENT
-    return Settings(home=home, sources_file=sources, user_agent=user_agent)
+    return Settings(
+        home=home,
+        sources_file=sources,
+        user_agent=user_agent,
+        local_roots=local_roots(env.get("WIREHOUSE_LOCAL_ROOTS", "")),
+    )
+
+
+def local_roots(value: str) -> tuple[Path, ...]:
+    """`WIREHOUSE_LOCAL_ROOTS`: extra folders, separated like PATH (``:`` on Linux), that a
+    sources file's local `files` and `url_lists` may read besides its own folder. Empty by
+    default, so a sources file can only read what sits beside it."""
+    return tuple(Path(p).expanduser().resolve() for p in value.split(os.pathsep) if p.strip())
 
 
 def worker_processes() -> int:

@@ -52,6 +52,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("fetched_at", TS),
             ("listed_at", TS),
             ("body_sha256", pa.string()),
+            ("listed_title", pa.string()),
+            ("listed_modified_at", TS),
         ]
     ),
     "articles": pa.schema(

@@ -100,7 +100,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def list_sources(settings: Settings) -> list[dict[str, Any]]:
     """The validated sources of this run, as dicts for dynamic task mapping."""
-    return [s.to_dict() for s in load_sources(settings.sources_file)]
+    return [s.to_dict() for s in load_sources(settings.sources_file, settings.local_roots)]
 
 
 def _fetcher(settings: Settings, source: Source) -> Fetcher:

@@ -24,7 +24,9 @@ final as (
         attempts,
         fetched_at,
         listed_at,
-        body_sha256
+        body_sha256,
+        listed_title,
+        listed_modified_at
 
     from fetches
 

@@ -25,6 +25,7 @@ renamed as (
         cast(error as varchar) as error,
         cast(content_type as varchar) as content_type,
         cast(body_sha256 as varchar) as body_sha256,
+        cast(listed_title as varchar) as listed_title,
 
         -- numerics
         cast(bytes as bigint) as bytes,
@@ -33,7 +34,8 @@ renamed as (
 
         -- timestamps (utc)
         cast(fetched_at as timestamptz) as fetched_at,
-        cast(listed_at as timestamptz) as listed_at
+        cast(listed_at as timestamptz) as listed_at,
+        cast(listed_modified_at as timestamptz) as listed_modified_at
 
     from source
 
