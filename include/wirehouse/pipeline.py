@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wirehouse import boilerplate, land, load, publish, raw
+from wirehouse import boilerplate, land, load, migrate_ids, publish, raw
 from wirehouse.collect import PAGE_KINDS, collect_source, extract_result, first_of_article
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
@@ -69,7 +69,10 @@ def previous_validators(settings: Settings, source_id: str, run_date: str) -> di
 
 
 def previously_fetched(settings: Settings, source_id: str, run_date: str) -> frozenset[str]:
-    """Page URLs of this source whose body was fetched (and archived) on an earlier night."""
+    """Page URLs of this source whose body was fetched (and archived) on an earlier night.
+
+    Each stored URL counts as recorded and as the current rules canonicalise it, so a night
+    made before a change of the rules (wirehouse.migrate_ids) still spares its pages."""
     urls: set[str] = set()
     for run_dir in _earlier_run_dirs(settings, run_date):
         path = run_dir / "collected" / f"{source_id}.fetches.parquet"
@@ -81,6 +84,7 @@ def previously_fetched(settings: Settings, source_id: str, run_date: str) -> fro
         ):
             if sha and kind in PAGE_KINDS:
                 urls.add(url)
+                urls.add(migrate_ids.rekey_url(url) or url)
     return frozenset(urls)
 
 
@@ -264,7 +268,9 @@ def land_run(
         )
     fetches = land.read_tables([Path(c["paths"]["fetches"]) for c in ordered], "fetches")
     articles = land.read_tables([Path(c["paths"]["articles"]) for c in ordered], "articles")
-    articles = _first_per_article(articles)
+    # work files of a night collected before a change of the canonical URL rules get the
+    # current ids, as the id migration gave the landed night (so re-landing changes nothing)
+    articles = _first_per_article(migrate_ids.rekey_articles(articles))
     written = {
         "sources": land.write_partition(
             settings.landing_dir, "sources", run_date, land.to_table("sources", sources_rows)
