@@ -51,20 +51,25 @@ def _earlier_run_dirs(settings: Settings, run_date: str) -> list[Path]:
 
 
 def previous_validators(settings: Settings, source_id: str, run_date: str) -> dict[str, dict]:
-    """ETag / Last-Modified of each feed, sitemap and URL list from the last earlier night."""
+    """ETag / Last-Modified of each feed, sitemap and URL list from the last earlier night
+    (under the URL as recorded and as the current rules canonicalise it, as child sitemaps
+    are looked up)."""
     for run_dir in reversed(_earlier_run_dirs(settings, run_date)):
         path = run_dir / "discovered" / f"{source_id}.json"
         if path.exists():
             attempts = json.loads(path.read_text(encoding="utf-8"))["attempts"]
-            return {
-                a["url"]: {
-                    "etag": a.get("etag") or "",
-                    "last_modified": a.get("last_modified") or "",
-                }
-                for a in attempts
-                if a["outcome"] in ("ok", "not_modified")
-                and (a.get("etag") or a.get("last_modified"))
-            }
+            validators: dict[str, dict] = {}
+            for a in attempts:
+                if a["outcome"] in ("ok", "not_modified") and (
+                    a.get("etag") or a.get("last_modified")
+                ):
+                    found = {
+                        "etag": a.get("etag") or "",
+                        "last_modified": a.get("last_modified") or "",
+                    }
+                    validators.setdefault(migrate_ids.rekey_url(a["url"]) or a["url"], found)
+                    validators[a["url"]] = found
+            return validators
     return {}
 
 
