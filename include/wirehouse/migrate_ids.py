@@ -138,12 +138,15 @@ def _url_map(con: duckdb.DuckDBPyConnection, articles: str) -> int:
         new = rekey_url(old)
         if new != old:
             mapped.append((old_id, old, new, article_key(new)))
-    con.execute(
-        "create or replace temp table mig_url (old_id varchar, old_canonical varchar, "
-        "new_canonical varchar, new_id varchar)"
+    names = ("old_id", "old_canonical", "new_canonical", "new_id")
+    rows_table = pa.table(
+        {n: pa.array([m[i] for m in mapped], type=pa.string()) for i, n in enumerate(names)}
     )
-    if mapped:
-        con.executemany("insert into mig_url values (?, ?, ?, ?)", mapped)
+    con.register("mig_url_rows", rows_table)
+    try:
+        con.execute("create or replace temp table mig_url as select * from mig_url_rows")
+    finally:
+        con.unregister("mig_url_rows")
     # one new id per old id (an old id is the hash of one old canonical URL)
     con.execute(
         """
