@@ -92,3 +92,28 @@ def test_a_page_fetched_under_an_old_spelling_is_already_fetched(
     collected = collect(source(httpserver, [f"{base}news/ferry?a=1&b=2"]), known)
     assert [r["outcome"] for r in collected.fetches] == ["already_fetched"]
     assert collected.articles == [] and "/news/ferry" not in [r.path for r, _ in httpserver.log]
+
+
+def test_only_nights_made_by_older_rules_are_respelled(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, sources_file=tmp_path / "sources.yml")
+    rows = [{"url": "https://n.example/a?b=2&a=1", "url_kind": "article", "body_sha256": "ab" * 32}]
+    for night, table in (
+        ("2026-11-19", land.to_table("fetches", rows)),  # before the upgrade: unmarked
+        ("2026-11-20", pipeline._with_url_version(land.to_table("fetches", rows))),
+    ):
+        folder = pipeline.run_collector_dir(settings, night) / "collected"
+        folder.mkdir(parents=True)
+        pq.write_table(table, folder / "lantern.fetches.parquet")
+    assert pipeline.previously_fetched(settings, "lantern", "2026-11-20") == {
+        "https://n.example/a?b=2&a=1",
+        "https://n.example/a?a=1&b=2",
+    }
+    # the marked night is taken as it is (its URLs were canonical when collected)
+    marked = pipeline.run_collector_dir(settings, "2026-11-20") / "collected"
+    assert pipeline._url_version(marked / "lantern.fetches.parquet") == pipeline.CANONICAL_VERSION
+    (
+        pipeline.run_collector_dir(settings, "2026-11-19") / "collected" / "lantern.fetches.parquet"
+    ).unlink()
+    assert pipeline.previously_fetched(settings, "lantern", "2026-11-21") == {
+        "https://n.example/a?b=2&a=1"
+    }
