@@ -158,10 +158,11 @@ def _url_map(con: duckdb.DuckDBPyConnection, articles: str) -> int:
     return len(mapped)
 
 
-def _winners(con: duckdb.DuckDBPyConnection, articles: str, signatures: str | None) -> None:
+def _winners(con: duckdb.DuckDBPyConnection, articles: str, story: list[str]) -> None:
     """Which old id each merged article keeps: per night, the first articles row in landing
-    order (``mig_night``); for the story tables, the earliest signature, on that night the
-    one of the articles row kept (``mig_story``)."""
+    order (``mig_night``); for the story tables (`story`: relations with ``run_date`` and
+    ``article_id``, signatures first), the earliest row of the first table that has the
+    article, on that night the one of the articles row kept (``mig_story``)."""
     touched = "(select new_id from mig_id)"
     con.execute(
         f"""
@@ -175,22 +176,25 @@ def _winners(con: duckdb.DuckDBPyConnection, articles: str, signatures: str | No
         from mapped where new_id in {touched} group by run_date, new_id
         """
     )
-    source = signatures or "(select null::date as run_date, null::varchar as article_id)"
-    con.execute(
-        f"""
-        create or replace temp table mig_story as
-        with mapped as (
-            select s.run_date, s.article_id as old_id, coalesce(m.new_id, s.article_id) as new_id
-            from {source} as s left join mig_id as m on s.article_id = m.old_id
+    con.execute("create or replace temp table mig_story (new_id varchar, old_id varchar)")
+    for source in story:
+        con.execute(
+            f"""
+            insert into mig_story
+            with mapped as (
+                select s.run_date, s.article_id as old_id,
+                       coalesce(m.new_id, s.article_id) as new_id
+                from {source} as s left join mig_id as m on s.article_id = m.old_id
+            )
+            select m.new_id,
+                   first(m.old_id order by m.run_date, m.old_id = w.old_id desc nulls last,
+                         m.old_id)
+            from mapped as m
+            left join mig_night as w on w.run_date = m.run_date and w.new_id = m.new_id
+            where m.new_id in {touched} and m.new_id not in (select new_id from mig_story)
+            group by m.new_id
+            """
         )
-        select m.new_id,
-               first(m.old_id order by m.run_date, m.old_id = w.old_id desc nulls last, m.old_id)
-                   as old_id
-        from mapped as m
-        left join mig_night as w on w.run_date = m.run_date and w.new_id = m.new_id
-        where m.new_id in {touched} group by m.new_id
-        """
-    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
@@ -293,7 +297,8 @@ def _files_relation(files: Iterable[Path], columns: str) -> str:
     names = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
     return (
         f"(select {columns}, file_row_number as _ord "
-        f"from read_parquet([{names}], file_row_number = true, union_by_name = true))"
+        f"from read_parquet([{names}], file_row_number = true, union_by_name = true, "
+        "hive_partitioning = false))"
     )
 
 
@@ -313,11 +318,11 @@ def migrate_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> dict[s
     _url_map(con, _files_relation(articles, "article_id, canonical_url"))
     if not con.execute("select count(*) from mig_id").fetchall()[0][0]:
         return {}
-    signatures = _partition_files(landing_dir, "article_signatures")
+    story = [_partition_files(landing_dir, table) for table in LIFETIME_TABLES]
     _winners(
         con,
         _files_relation(articles, "run_date, article_id"),
-        _files_relation(signatures, "run_date, article_id") if signatures else None,
+        [_files_relation(files, "run_date, article_id") for files in story if files],
     )
     counts: dict[str, int] = {}
     for table in _landing_tables(landing_dir):
@@ -328,7 +333,9 @@ def migrate_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> dict[s
             # rows of an old id, or of a new id that may now have a twin to drop
             hit = " or ".join(f"{c} in (select old_id from mig_id)" for c in refs)
             hit += " or article_id in (select new_id from mig_id)"
-            source = "read_parquet('" + str(path).replace("'", "''") + "')"
+            source = (
+                "read_parquet('" + str(path).replace("'", "''") + "', hive_partitioning = false)"
+            )
             if not con.execute(f"select count(*) from {source} where {hit}").fetchall()[0][0]:
                 continue
             con.execute(f"create or replace temp table mig_part as select * from {source}")
@@ -366,7 +373,7 @@ def migrate_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     _winners(
         con,
         f"(select run_date, article_id, rowid as _ord from {SCHEMA}.articles)",
-        f"{SCHEMA}.article_signatures" if "article_signatures" in tables else None,
+        [f"{SCHEMA}.{table}" for table in LIFETIME_TABLES if table in tables],
     )
     return {table: _apply(con, f"{SCHEMA}.{table}", table) for table in tables}
 
