@@ -6,6 +6,8 @@
 - `wirehouse query "SQL"` runs read-only SQL on the published copy (`--live`: the warehouse).
 - `wirehouse reextract --since DATE [--until DATE]` re-runs extraction from the raw archive
   for landed nights, without fetching, and reloads them (then run `make dbt-build`).
+- `wirehouse migrate-ids [--force]` moves the warehouse and the landing zone to the current
+  canonical URLs and article ids (the load task does it too, once), and prints the counts.
 """
 
 from __future__ import annotations
@@ -109,6 +111,35 @@ def _cmd_reextract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate_ids(args: argparse.Namespace) -> int:
+    from wirehouse import load, migrate_ids
+    from wirehouse.urls import CANONICAL_VERSION
+
+    settings = load_settings()
+    con = load.connect(settings.warehouse)
+    try:
+        load.ensure_schema(con)
+        before = migrate_ids.stored_version(con)
+        con.execute("begin transaction")
+        try:
+            result = migrate_ids.upgrade(con, settings.landing_dir, force=args.force)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.close()
+    if result is None:
+        print(f"article ids already at canonical URL version {CANONICAL_VERSION}; nothing to do")
+        return 0
+    print(f"canonical URL version {before} -> {CANONICAL_VERSION}")
+    for place, counts in result.items():
+        changed = ", ".join(f"{t} {n}" for t, n in counts.items() if n) or "nothing"
+        print(f"  {place}: rows re-keyed or merged: {changed}")
+    print("Now rebuild the marts: make dbt-build")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wirehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     reext.add_argument("--until", help="last run date (default: the latest)")
     reext.add_argument("--no-load", action="store_true", help="rewrite landing files only")
     reext.set_defaults(func=_cmd_reextract)
+    mig = sub.add_parser("migrate-ids", help="move history to the current article ids")
+    mig.add_argument("--force", action="store_true", help="run even when already current")
+    mig.set_defaults(func=_cmd_migrate_ids)
     return parser
 
 

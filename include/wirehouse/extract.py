@@ -47,7 +47,7 @@ from wirehouse.normalise import (
     word_count,
 )
 from wirehouse.pubdate import agreed_date, date_search_bounds, stated_dates
-from wirehouse.urls import canonicalize_url, same_site
+from wirehouse.urls import InvalidURL, canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
 TOO_SHORT_WORDS = 150
@@ -189,12 +189,16 @@ def _ld_names(value: Any) -> list[str]:
 
 def choose_canonical(url: str, meta: dict[str, str], trust_any_site: bool = False) -> str:
     """The page's canonical URL when it is on the same site (or the page is a saved file
-    with no site of its own), else the fetched URL."""
+    with no site of its own), else the fetched URL. A malformed canonical link is ignored
+    (the page is still the page we fetched)."""
     for key in ("canonical", "og:url"):
         candidate = meta.get(key)
         if not candidate:
             continue
-        resolved = canonicalize_url(candidate, url)
+        try:
+            resolved = canonicalize_url(candidate, url)
+        except InvalidURL:
+            continue
         if resolved.startswith(("http://", "https://")) and (
             trust_any_site or same_site(resolved, url)
         ):

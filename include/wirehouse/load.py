@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from wirehouse import migrate_ids
 from wirehouse.land import COLLECTOR_TABLES, SCHEMAS, partition_dir
 
 SCHEMA = "landing"
@@ -71,12 +72,16 @@ def load_run_date(
     The collector's tables and the story stage's are loaded by their own tasks.
 
     A table whose partition is missing is loaded as empty for that date (its old rows for
-    the date are still removed), so the warehouse always mirrors the landing zone."""
+    the date are still removed), so the warehouse always mirrors the landing zone.
+
+    A warehouse whose article ids were made by older canonicalisation rules is migrated
+    first, in the same transaction (see :mod:`wirehouse.migrate_ids`; once, then a no-op)."""
     counts: dict[str, int] = {}
     con = connect(warehouse)
     try:
         ensure_schema(con)
         con.execute("begin transaction")
+        migrate_ids.upgrade(con, landing_dir)
         for table in tables:
             con.execute(f"delete from {SCHEMA}.{table} where run_date = ?", [run_date])
             path = partition_dir(landing_dir, table, run_date) / f"{table}.parquet"
