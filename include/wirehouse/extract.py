@@ -29,13 +29,19 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import lxml.html
 import trafilatura
 
-from wirehouse.dates import parse_date_leniently, parse_timestamp
+from wirehouse.dates import (
+    StatedTime,
+    as_stated,
+    parse_stated,
+    parse_stated_leniently,
+    parse_timestamp,
+)
 from wirehouse.jsonl import parse_record, record_text, stated_language
 from wirehouse.normalise import (
     clean_paragraph,
@@ -46,7 +52,13 @@ from wirehouse.normalise import (
     split_dateline_parts,
     word_count,
 )
-from wirehouse.pubdate import agreed_date, date_search_bounds, stated_dates
+from wirehouse.pubdate import (
+    agreed_statement,
+    as_printed,
+    date_search_bounds,
+    modified_instants,
+    stated_dates,
+)
 from wirehouse.urls import canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
@@ -89,6 +101,11 @@ class ArticleRecord:
     description: str | None = None
     site_name: str | None = None
     published_at: datetime | None = None
+    # the zone the publication date was stated in: minutes east of UTC (+05:30 is 330);
+    # None when the page stated no zone (a date alone, a time without an offset)
+    published_utc_offset: int | None = None
+    # the calendar day the page shows for its publication (the date as written)
+    published_local_date: date | None = None
     modified_at: datetime | None = None
     dateline: str | None = None
     dateline_agency: str | None = None  # '(AP)' in 'DAKAR, Senegal (AP) —'
@@ -104,7 +121,7 @@ class ArticleRecord:
     def to_json_dict(self) -> dict[str, object]:
         """The record as JSON-safe values (timestamps as ISO 8601 strings)."""
         data = dict(self.__dict__)
-        for key in ("published_at", "modified_at"):
+        for key in ("published_at", "modified_at", "published_local_date"):
             value = getattr(self, key)
             data[key] = value.isoformat() if value else None
         data["language_confidence"] = round(self.language_confidence, 3)
@@ -595,6 +612,40 @@ def first_date(*candidates: datetime | None, not_after: datetime | None) -> date
     return None
 
 
+def first_stated(*candidates: StatedTime | None, not_after: datetime | None) -> StatedTime | None:
+    """The first stated time that is not in the future of the fetch."""
+    for value in candidates:
+        if value is not None and (not_after is None or value.at <= not_after):
+            return value
+    return None
+
+
+def published_stated(
+    doc: lxml.html.HtmlElement,
+    meta: dict[str, str],
+    ld: dict[str, Any],
+    url: str,
+    *,
+    heuristic: str | None,
+    listed_at: datetime | None,
+    not_after: datetime | None,
+) -> StatedTime | None:
+    """The page's first publication as stated: the statement the page's own dates agree
+    on (:mod:`wirehouse.pubdate`), read in the zone its byline prints it in; else
+    htmldate's day (`heuristic`, the original date, never an update), else the date the
+    feed or sitemap gave the URL."""
+    agreed = agreed_statement(stated_dates(doc, meta, ld, url), not_after=not_after)
+    if agreed is not None:
+        agreed = as_printed(doc, agreed)
+        agreed_time = StatedTime(agreed.value, agreed.utc_offset, agreed.day)
+    else:
+        agreed_time = None
+    found = parse_stated(heuristic)
+    if found is not None and found.local_date in {m.date() for m in modified_instants(meta, ld)}:
+        found = None  # the page states no publication, and htmldate read its update stamp
+    return first_stated(agreed_time, found, as_stated(listed_at), not_after=not_after)
+
+
 def looks_like_listing(body: str) -> bool:
     """Most paragraphs short, headline-like lines: a section front, not a story."""
     paragraphs = body.split("\n\n")
@@ -617,6 +668,8 @@ class ArticleFacts:
     description: str | None = None
     site_name: str | None = None
     published_at: datetime | None = None
+    published_utc_offset: int | None = None
+    published_local_date: date | None = None
     modified_at: datetime | None = None
     # typed as an article (JSON-LD article, og:type=article, or a record of an article dump)
     says_article: bool = False
@@ -663,6 +716,8 @@ def finish_article(
         description=facts.description,
         site_name=facts.site_name,
         published_at=facts.published_at,
+        published_utc_offset=facts.published_utc_offset,
+        published_local_date=facts.published_local_date,
         modified_at=facts.modified_at,
         dateline=dateline,
         dateline_agency=dateline_agency,
@@ -728,10 +783,13 @@ def extract_article(
         or getattr(extracted, "sitename", None)
         or None
     )
-    published = first_date(
-        agreed_date(stated_dates(doc, meta, ld, canonical), not_after=fetched_at),
-        parse_timestamp(getattr(extracted, "date", None)),
-        listed_at,
+    published = published_stated(
+        doc,
+        meta,
+        ld,
+        canonical,
+        heuristic=getattr(extracted, "date", None),
+        listed_at=listed_at,
         not_after=fetched_at,
     )
     modified = first_date(
@@ -767,7 +825,9 @@ def extract_article(
             or None
         ),
         site_name=site_name,
-        published_at=published,
+        published_at=published.at if published else None,
+        published_utc_offset=published.utc_offset if published else None,
+        published_local_date=published.local_date if published else None,
         modified_at=modified,
         says_article=bool(ld) or og_type == "article",
         says_other=not ld and og_type not in ("", "article"),
@@ -803,16 +863,19 @@ def extract_record(
     site_name = _text(record.get("site_name")) or _text(record.get("source"))
     title = record.get("title")
     authors = _record_authors(record.get("authors") or record.get("author"))
-    published = record.get("published_at")
+    published_value = record.get("published_at")
+    published = parse_stated_leniently(
+        published_value if isinstance(published_value, str) else None, not_after=fetched_at
+    )
     facts = ArticleFacts(
         canonical_url=canonical_url,
         title=clean_title(title if isinstance(title, str) else None, site_name),
         authors=[a for a in authors if a.lower() != (site_name or "").lower()],
         description=_text(record.get("description")),
         site_name=site_name,
-        published_at=parse_date_leniently(
-            published if isinstance(published, str) else None, not_after=fetched_at
-        ),
+        published_at=published.at if published else None,
+        published_utc_offset=published.utc_offset if published else None,
+        published_local_date=published.local_date if published else None,
         says_article=True,
         language=stated_language(record.get("language")),
     )
