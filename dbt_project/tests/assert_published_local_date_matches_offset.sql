@@ -1,7 +1,7 @@
 -- the publication day as stated agrees with the instant: with an offset, it is the day of
 -- published_at shifted by that offset (a real one, UTC-12 to UTC+14); without one, the
--- date as written is at most a day from the UTC date; and it is set exactly when
--- published_at is
+-- date as written is at most a day from the UTC date; neither is set without published_at
+-- (articles landed before the columns existed have NULL in both)
 
 with
 
@@ -18,7 +18,7 @@ select
     published_local_date
 
 from articles
-where (published_at is null) != (published_local_date is null)
+where (published_at is null and published_local_date is not null)
     or (published_at is null and published_utc_offset is not null)
     or published_utc_offset not between -720 and 840
     or (
