@@ -56,8 +56,8 @@ from wirehouse.pubdate import (
     agreed_statement,
     as_printed,
     date_search_bounds,
-    modified_instants,
     stated_dates,
+    update_days,
 )
 from wirehouse.urls import canonicalize_url, same_site
 
@@ -641,8 +641,8 @@ def published_stated(
     else:
         agreed_time = None
     found = parse_stated(heuristic)
-    if found is not None and found.local_date in {m.date() for m in modified_instants(meta, ld)}:
-        found = None  # the page states no publication, and htmldate read its update stamp
+    if found is not None and found.local_date in update_days(doc):
+        found = None  # htmldate read the stamp the page prints as an update
     return first_stated(agreed_time, found, as_stated(listed_at), not_after=not_after)
 
 

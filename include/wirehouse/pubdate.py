@@ -192,6 +192,17 @@ def visible_published_stated(doc: lxml.html.HtmlElement) -> StatedTime | None:
     return None
 
 
+def update_days(doc: lxml.html.HtmlElement) -> set[date]:
+    """The days the page prints as updates: <time> elements marked or worded as one."""
+    days = set()
+    for node in doc.iter("time"):
+        marks = f"{node.get('class') or ''} {node.get('itemprop') or ''}"
+        marked = MODIFIED_RE.search(marks) and "publish" not in marks.lower()
+        if (marked or _worded_as_update(node)) and (value := parse_stated(node.get("datetime"))):
+            days.add(value.local_date)
+    return days
+
+
 def _block_of(node: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     """The byline block around a <time>: its parent when that also holds the label
     ("<div><span>Updated:</span> <time>…</time></div>"), else its grandparent ("<div><p>
