@@ -527,6 +527,14 @@ def by_line(doc: lxml.html.HtmlElement) -> list[str]:
     return []
 
 
+def full_names(names: list[str]) -> list[str]:
+    """The names of two words or more. trafilatura's author is a guess from the page's
+    text and classes; a single word it offers ("Manga", a section link next to the
+    headline) is more often a label than a person, so it waits until the visible byline
+    has been read."""
+    return names if all(" " in name for name in names) else []
+
+
 def byline_names(text: str) -> list[str]:
     """The people a "By …" line names, read left to right up to the first part that is
     not a person (a job title, an affiliation, a date). A line whose first part is no
@@ -805,9 +813,13 @@ def extract_article(
         [
             lambda: _ld_names(ld.get("author")) or _ld_names(ld.get("creator")),
             lambda: stated_byline,
+            lambda: full_names(split_authors(getattr(extracted, "author", None))),
+        ],
+        [
+            lambda: visible_byline(doc),
+            lambda: written_byline,
             lambda: split_authors(getattr(extracted, "author", None)),
         ],
-        [lambda: visible_byline(doc), lambda: written_byline],
         [stated_byline, written_byline],
         site_name,
     )
