@@ -288,3 +288,40 @@ def test_a_partition_written_before_the_columns_still_loads(tmp_path: Path) -> N
             "select article_id, published_utc_offset, published_local_date from landing.articles"
         ).fetchall()
     assert got == [("a1", None, None)]
+
+
+# -- titles and authors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "host", "expected"),
+    [
+        (
+            "Northgate - Council talks roads again",
+            "www.northgate.example",
+            "Council talks roads again",
+        ),
+        (
+            "Council talks roads again - The Lantern",
+            "www.thelantern.co.uk",
+            "Council talks roads again",
+        ),
+        ("Council talks roads again | Lantern", "lantern.example", "Council talks roads again"),
+        # a short headline is left whole, and so is a site name too short to tell apart
+        ("Lantern - Home", "lantern.example", "Lantern - Home"),
+        ("Ann - Council talks roads again", "ann.example", "Ann - Council talks roads again"),
+    ],
+)
+def test_a_title_segment_that_spells_the_domain_is_the_site_name(
+    title: str, host: str, expected: str
+) -> None:
+    from wirehouse.extract import clean_title
+
+    assert clean_title(title, None, host) == expected
+
+
+def test_a_one_word_guess_is_not_a_full_name() -> None:
+    from wirehouse.extract import full_names
+
+    assert full_names(["Manga"]) == []
+    assert full_names(["Ann Lee", "Bo Chan"]) == ["Ann Lee", "Bo Chan"]

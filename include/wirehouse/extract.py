@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -339,31 +340,68 @@ def split_authors(value: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def clean_title(title: str | None, site_name: str | None) -> str | None:
+def clean_title(title: str | None, site_name: str | None, host: str | None = None) -> str | None:
     """A headline without the ' | Site Name' decoration pages add to <title>/og:title,
     nor a trailing ' | Section' label ("… | Opinion", "… | Editorial"): a pipe is not
-    headline punctuation, and one or two words after it name a section or an outlet."""
+    headline punctuation, and one or two words after it name a section or an outlet.
+
+    `host` (the page's URL host) names the site too when the page states no site name,
+    or another form of it: "PolitiFact - …" on politifact.com, "… - The Verge" on
+    theverge.com."""
     if not title:
         return None
     title = clean_paragraph(html.unescape(title))
-    if site_name:
-        title = _strip_site_name(title, site_name.strip().lower())
+    if site_name or host:
+        title = _strip_site_name(title, (site_name or "").strip().lower(), site_keys(host))
     head, _, tail = title.rpartition(" | ")
     if len(head.split()) >= 3 and len(tail.split()) <= 2:
         title = head.strip()
     return title or None
 
 
-def _strip_site_name(title: str, site: str) -> str:
-    """The title without the site's name as its last or first separated segment."""
+def _strip_site_name(title: str, site: str, host_keys: frozenset[str] = frozenset()) -> str:
+    """The title without the site's name as its last or first separated segment: the
+    stated site name, or a segment that spells the URL's domain name ("PolitiFact",
+    "The Verge" on theverge.com) once case, spaces and punctuation are ignored."""
+
+    def spells_host(segment: str, rest: str) -> bool:
+        # a headline of three words or more is left: "Verge - Home" is no story's title
+        return _site_key(segment) in host_keys and len(rest.split()) >= 3
+
     for sep in TITLE_SEPARATORS:
         head, _, tail = title.rpartition(sep)
-        if head and tail.strip().lower() in (site, site.removeprefix("the ")):
+        if head and (
+            (site and tail.strip().lower() in (site, site.removeprefix("the ")))
+            or spells_host(tail, head)
+        ):
             return head.strip()
         tail, _, rest = title.partition(sep)
-        if rest and tail.strip().lower() == site:
+        if rest and ((site and tail.strip().lower() == site) or spells_host(tail, rest)):
             return rest.strip()
     return title
+
+
+# second-level labels under which the registrable name is one further left (bbc.co.uk)
+SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "edu", "news"])
+
+
+def _site_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def site_keys(host: str | None) -> frozenset[str]:
+    """How a page's site name may be spelled, from its URL host: www.theverge.com ->
+    {"theverge", "verge"}, www.thesun.co.uk -> {"thesun", "sun"}."""
+    if not host:
+        return frozenset()
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) < 2:
+        return frozenset()
+    name = labels[-3] if len(labels) >= 3 and labels[-2] in SECOND_LEVEL else labels[-2]
+    key = _site_key(name)
+    if len(key) < 4:  # "ap", "cnn": too short to tell a site from a word
+        return frozenset()
+    return frozenset({key, key.removeprefix("the")})
 
 
 def _text(value: Any) -> str | None:
@@ -440,13 +478,16 @@ def _masthead(visible: str, options: list[str | None], site_name: str | None) ->
 
 
 def choose_title(
-    visible: str | None, stated: list[str | None], site_name: str | None
+    visible: str | None,
+    stated: list[str | None],
+    site_name: str | None,
+    host: str | None = None,
 ) -> str | None:
     """The visible headline, unless it is a stated title (JSON-LD, og:title) with a short
     label glued in front ("Opinion", "Exclusive"): then the stated one; or unless it is
     the site's masthead: then the first stated title."""
-    options = [clean_title(t, site_name) for t in stated if t]
-    visible = clean_title(visible, site_name)
+    options = [clean_title(t, site_name, host) for t in stated if t]
+    visible = clean_title(visible, site_name, host)
     if visible and _masthead(visible, options, site_name):
         visible = None
     if visible:
@@ -784,6 +825,7 @@ def extract_article(
         agreed_headline(doc, stated, meta.get("og:site_name")) or visible_headline(doc),
         stated,
         meta.get("og:site_name"),
+        urlsplit(canonical).hostname,
     )
     site_name = (
         meta.get("og:site_name")
@@ -828,7 +870,7 @@ def extract_article(
     free = ld.get("isAccessibleForFree")
     facts = ArticleFacts(
         canonical_url=canonical,
-        title=clean_title(title, site_name),
+        title=clean_title(title, site_name, urlsplit(canonical).hostname),
         authors=authors,
         description=(
             meta.get("description")
