@@ -218,9 +218,9 @@ def _worded_as_update(node: lxml.html.HtmlElement) -> bool:
     23, 2023", "<span>Last updated</span> <time>…"): that is not when the story came out."""
     before = node.getprevious()
     lead = before.tail if before is not None else node.getparent().text
-    label = before.text_content() if before is not None else ""
+    label = before.text_content() if isinstance(before, lxml.html.HtmlElement) else ""
     words = " ".join(node.text_content().split())[:40]
-    return bool(UPDATE_WORDING_RE.search(f"{label[-40:]} {lead or ''} {words}"))
+    return bool(UPDATE_WORDING_RE.search(f"{label[-40:]} {(lead or '')[-40:]} {words}"))
 
 
 def stated_dates(
