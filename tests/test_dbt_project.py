@@ -10,11 +10,13 @@ import hashlib
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from wirehouse import land
 from wirehouse.load import ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
@@ -268,7 +270,18 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
         con.executemany(f"insert into landing.fetches values ({', '.join('?' * 18)})", FETCHES)
-        con.executemany(f"insert into landing.articles values ({', '.join('?' * 25)})", ARTICLES)
+        # by name: the fixture rows give the first 25 columns; later ones are left NULL, as
+        # for rows landed before those columns existed
+        names = ", ".join(land.SCHEMAS["articles"].names[:25])
+        con.executemany(
+            f"insert into landing.articles ({names}) values ({', '.join('?' * 25)})", ARTICLES
+        )
+        # A2 was stated at 23:00 New York time the evening before (04:00 UTC on D1)
+        con.execute(
+            "update landing.articles set published_utc_offset = -300, "
+            "published_local_date = date '2026-02-28' where url = ?",
+            [A2_URL],
+        )
         con.executemany(
             f"insert into landing.source_boilerplate values ({', '.join('?' * 8)})", BOILERPLATE
         )
@@ -372,6 +385,16 @@ def test_fct_articles_one_row_per_article(con) -> None:
     assert first_seen == f"{D1} 06:00:05+00"
     assert last_seen == f"{D2} 06:00:05+00"
     assert authors == ["Jane Doe"]
+
+
+def test_fct_articles_keeps_the_date_as_stated(con) -> None:
+    rows = con.execute(
+        "select url, published_utc_offset, published_local_date from marts.fct_articles"
+        " order by url"
+    ).fetchall()
+    stated = {url: (offset, day) for url, offset, day in rows}
+    assert stated[A2_URL] == (-300, date(2026, 2, 28))
+    assert stated[A1_URL] == (None, None)  # landed before the columns existed
 
 
 def test_copies_share_a_story_with_the_original_as_origin(con) -> None:

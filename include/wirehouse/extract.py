@@ -29,13 +29,20 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
 
-from wirehouse.dates import parse_date_leniently, parse_timestamp
+from wirehouse.dates import (
+    StatedTime,
+    as_stated,
+    parse_stated,
+    parse_stated_leniently,
+    parse_timestamp,
+)
 from wirehouse.jsonl import parse_record, record_text, stated_language
 from wirehouse.normalise import (
     clean_paragraph,
@@ -46,7 +53,13 @@ from wirehouse.normalise import (
     split_dateline_parts,
     word_count,
 )
-from wirehouse.pubdate import agreed_date, date_search_bounds, stated_dates
+from wirehouse.pubdate import (
+    agreed_statement,
+    as_printed,
+    date_search_bounds,
+    stated_dates,
+    update_days,
+)
 from wirehouse.urls import InvalidURL, canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
@@ -89,6 +102,11 @@ class ArticleRecord:
     description: str | None = None
     site_name: str | None = None
     published_at: datetime | None = None
+    # the zone the publication date was stated in: minutes east of UTC (+05:30 is 330);
+    # None when the page stated no zone (a date alone, a time without an offset)
+    published_utc_offset: int | None = None
+    # the calendar day the page shows for its publication (the date as written)
+    published_local_date: date | None = None
     modified_at: datetime | None = None
     dateline: str | None = None
     dateline_agency: str | None = None  # '(AP)' in 'DAKAR, Senegal (AP) —'
@@ -104,7 +122,7 @@ class ArticleRecord:
     def to_json_dict(self) -> dict[str, object]:
         """The record as JSON-safe values (timestamps as ISO 8601 strings)."""
         data = dict(self.__dict__)
-        for key in ("published_at", "modified_at"):
+        for key in ("published_at", "modified_at", "published_local_date"):
             value = getattr(self, key)
             data[key] = value.isoformat() if value else None
         data["language_confidence"] = round(self.language_confidence, 3)
@@ -326,31 +344,68 @@ def split_authors(value: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def clean_title(title: str | None, site_name: str | None) -> str | None:
+def clean_title(title: str | None, site_name: str | None, host: str | None = None) -> str | None:
     """A headline without the ' | Site Name' decoration pages add to <title>/og:title,
     nor a trailing ' | Section' label ("… | Opinion", "… | Editorial"): a pipe is not
-    headline punctuation, and one or two words after it name a section or an outlet."""
+    headline punctuation, and one or two words after it name a section or an outlet.
+
+    `host` (the page's URL host) names the site too when the page states no site name,
+    or another form of it: "PolitiFact - …" on politifact.com, "… - The Verge" on
+    theverge.com."""
     if not title:
         return None
     title = clean_paragraph(html.unescape(title))
-    if site_name:
-        title = _strip_site_name(title, site_name.strip().lower())
+    if site_name or host:
+        title = _strip_site_name(title, (site_name or "").strip().lower(), site_keys(host))
     head, _, tail = title.rpartition(" | ")
     if len(head.split()) >= 3 and len(tail.split()) <= 2:
         title = head.strip()
     return title or None
 
 
-def _strip_site_name(title: str, site: str) -> str:
-    """The title without the site's name as its last or first separated segment."""
+def _strip_site_name(title: str, site: str, host_keys: frozenset[str] = frozenset()) -> str:
+    """The title without the site's name as its last or first separated segment: the
+    stated site name, or a segment that spells the URL's domain name ("PolitiFact",
+    "The Verge" on theverge.com) once case, spaces and punctuation are ignored."""
+
+    def spells_host(segment: str, rest: str) -> bool:
+        # a headline of three words or more is left: "Verge - Home" is no story's title
+        return _site_key(segment) in host_keys and len(rest.split()) >= 3
+
     for sep in TITLE_SEPARATORS:
         head, _, tail = title.rpartition(sep)
-        if head and tail.strip().lower() in (site, site.removeprefix("the ")):
+        if head and (
+            (site and tail.strip().lower() in (site, site.removeprefix("the ")))
+            or spells_host(tail, head)
+        ):
             return head.strip()
         tail, _, rest = title.partition(sep)
-        if rest and tail.strip().lower() == site:
+        if rest and ((site and tail.strip().lower() == site) or spells_host(tail, rest)):
             return rest.strip()
     return title
+
+
+# second-level labels under which the registrable name is one further left (bbc.co.uk)
+SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "edu", "news"])
+
+
+def _site_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def site_keys(host: str | None) -> frozenset[str]:
+    """How a page's site name may be spelled, from its URL host: www.theverge.com ->
+    {"theverge", "verge"}, www.thesun.co.uk -> {"thesun", "sun"}."""
+    if not host:
+        return frozenset()
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) < 2:
+        return frozenset()
+    name = labels[-3] if len(labels) >= 3 and labels[-2] in SECOND_LEVEL else labels[-2]
+    key = _site_key(name)
+    if len(key) < 4:  # "ap", "cnn": too short to tell a site from a word
+        return frozenset()
+    return frozenset({key, key.removeprefix("the")})
 
 
 def _text(value: Any) -> str | None:
@@ -427,13 +482,16 @@ def _masthead(visible: str, options: list[str | None], site_name: str | None) ->
 
 
 def choose_title(
-    visible: str | None, stated: list[str | None], site_name: str | None
+    visible: str | None,
+    stated: list[str | None],
+    site_name: str | None,
+    host: str | None = None,
 ) -> str | None:
     """The visible headline, unless it is a stated title (JSON-LD, og:title) with a short
     label glued in front ("Opinion", "Exclusive"): then the stated one; or unless it is
     the site's masthead: then the first stated title."""
-    options = [clean_title(t, site_name) for t in stated if t]
-    visible = clean_title(visible, site_name)
+    options = [clean_title(t, site_name, host) for t in stated if t]
+    visible = clean_title(visible, site_name, host)
     if visible and _masthead(visible, options, site_name):
         visible = None
     if visible:
@@ -512,6 +570,14 @@ def by_line(doc: lxml.html.HtmlElement) -> list[str]:
         if len(text) <= 120 and (names := byline_names(text)):
             return names
     return []
+
+
+def full_names(names: list[str]) -> list[str]:
+    """The names of two words or more. trafilatura's author is a guess from the page's
+    text and classes; a single word it offers ("Manga", a section link next to the
+    headline) is more often a label than a person, so it waits until the visible byline
+    has been read."""
+    return names if all(" " in name for name in names) else []
 
 
 def byline_names(text: str) -> list[str]:
@@ -599,6 +665,40 @@ def first_date(*candidates: datetime | None, not_after: datetime | None) -> date
     return None
 
 
+def first_stated(*candidates: StatedTime | None, not_after: datetime | None) -> StatedTime | None:
+    """The first stated time that is not in the future of the fetch."""
+    for value in candidates:
+        if value is not None and (not_after is None or value.at <= not_after):
+            return value
+    return None
+
+
+def published_stated(
+    doc: lxml.html.HtmlElement,
+    meta: dict[str, str],
+    ld: dict[str, Any],
+    url: str,
+    *,
+    heuristic: str | None,
+    listed_at: datetime | None,
+    not_after: datetime | None,
+) -> StatedTime | None:
+    """The page's first publication as stated: the statement the page's own dates agree
+    on (:mod:`wirehouse.pubdate`), read in the zone its byline prints it in; else
+    htmldate's day (`heuristic`, the original date, never an update), else the date the
+    feed or sitemap gave the URL."""
+    agreed = agreed_statement(stated_dates(doc, meta, ld, url), not_after=not_after)
+    if agreed is not None:
+        agreed = as_printed(doc, agreed)
+        agreed_time = StatedTime(agreed.value, agreed.utc_offset, agreed.day)
+    else:
+        agreed_time = None
+    found = parse_stated(heuristic)
+    if found is not None and found.local_date in update_days(doc):
+        found = None  # htmldate read the stamp the page prints as an update
+    return first_stated(agreed_time, found, as_stated(listed_at), not_after=not_after)
+
+
 def looks_like_listing(body: str) -> bool:
     """Most paragraphs short, headline-like lines: a section front, not a story."""
     paragraphs = body.split("\n\n")
@@ -621,6 +721,8 @@ class ArticleFacts:
     description: str | None = None
     site_name: str | None = None
     published_at: datetime | None = None
+    published_utc_offset: int | None = None
+    published_local_date: date | None = None
     modified_at: datetime | None = None
     # typed as an article (JSON-LD article, og:type=article, or a record of an article dump)
     says_article: bool = False
@@ -667,6 +769,8 @@ def finish_article(
         description=facts.description,
         site_name=facts.site_name,
         published_at=facts.published_at,
+        published_utc_offset=facts.published_utc_offset,
+        published_local_date=facts.published_local_date,
         modified_at=facts.modified_at,
         dateline=dateline,
         dateline_agency=dateline_agency,
@@ -725,6 +829,7 @@ def extract_article(
         agreed_headline(doc, stated, meta.get("og:site_name")) or visible_headline(doc),
         stated,
         meta.get("og:site_name"),
+        urlsplit(canonical).hostname,
     )
     site_name = (
         meta.get("og:site_name")
@@ -732,10 +837,13 @@ def extract_article(
         or getattr(extracted, "sitename", None)
         or None
     )
-    published = first_date(
-        agreed_date(stated_dates(doc, meta, ld, canonical), not_after=fetched_at),
-        parse_timestamp(getattr(extracted, "date", None)),
-        listed_at,
+    published = published_stated(
+        doc,
+        meta,
+        ld,
+        canonical,
+        heuristic=getattr(extracted, "date", None),
+        listed_at=listed_at,
         not_after=fetched_at,
     )
     modified = first_date(
@@ -751,9 +859,13 @@ def extract_article(
         [
             lambda: _ld_names(ld.get("author")) or _ld_names(ld.get("creator")),
             lambda: stated_byline,
+            lambda: full_names(split_authors(getattr(extracted, "author", None))),
+        ],
+        [
+            lambda: visible_byline(doc),
+            lambda: written_byline,
             lambda: split_authors(getattr(extracted, "author", None)),
         ],
-        [lambda: visible_byline(doc), lambda: written_byline],
         [stated_byline, written_byline],
         site_name,
     )
@@ -762,7 +874,7 @@ def extract_article(
     free = ld.get("isAccessibleForFree")
     facts = ArticleFacts(
         canonical_url=canonical,
-        title=clean_title(title, site_name),
+        title=clean_title(title, site_name, urlsplit(canonical).hostname),
         authors=authors,
         description=(
             meta.get("description")
@@ -771,7 +883,9 @@ def extract_article(
             or None
         ),
         site_name=site_name,
-        published_at=published,
+        published_at=published.at if published else None,
+        published_utc_offset=published.utc_offset if published else None,
+        published_local_date=published.local_date if published else None,
         modified_at=modified,
         says_article=bool(ld) or og_type == "article",
         says_other=not ld and og_type not in ("", "article"),
@@ -807,16 +921,19 @@ def extract_record(
     site_name = _text(record.get("site_name")) or _text(record.get("source"))
     title = record.get("title")
     authors = _record_authors(record.get("authors") or record.get("author"))
-    published = record.get("published_at")
+    published_value = record.get("published_at")
+    published = parse_stated_leniently(
+        published_value if isinstance(published_value, str) else None, not_after=fetched_at
+    )
     facts = ArticleFacts(
         canonical_url=canonical_url,
         title=clean_title(title if isinstance(title, str) else None, site_name),
         authors=[a for a in authors if a.lower() != (site_name or "").lower()],
         description=_text(record.get("description")),
         site_name=site_name,
-        published_at=parse_date_leniently(
-            published if isinstance(published, str) else None, not_after=fetched_at
-        ),
+        published_at=published.at if published else None,
+        published_utc_offset=published.utc_offset if published else None,
+        published_local_date=published.local_date if published else None,
         says_article=True,
         language=stated_language(record.get("language")),
     )

@@ -18,7 +18,11 @@ One JSON object a line::
   ``extraction_empty``.
 - optional: ``title``, ``published_at``, ``site_name`` or ``source``, ``authors`` (a list or
   one byline string; ``author`` is accepted too), ``language`` (ISO 639-1), ``description``.
-  Other fields are ignored.
+  Other fields are ignored. A ``published_at`` with an offset
+  (``2026-11-21T22:00:00-05:00``) keeps it: the article's ``published_at`` is the UTC
+  instant, ``published_utc_offset`` the offset (-300) and ``published_local_date`` the day
+  written (the 21st); a date alone or a zone-less time has no offset and its day as written
+  (see :func:`wirehouse.dates.parse_stated_leniently`).
 
 This module only reads and checks lines (it is used by discovery, which must stay light); the
 record becomes an article in :func:`wirehouse.extract.extract_record`, through the same

@@ -83,6 +83,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("probably_not_article", pa.bool_()),
             ("paywalled", pa.bool_()),
             ("dateline_agency", pa.string()),
+            # the zone published_at was stated in, minutes east of UTC (NULL: none stated)
+            ("published_utc_offset", pa.int32()),
+            # the publication day the page shows (its local day; the date as written)
+            ("published_local_date", pa.date32()),
         ]
     ),
     "source_boilerplate": pa.schema(

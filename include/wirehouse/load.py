@@ -61,6 +61,20 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def _select_list(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> list[str]:
+    """The table's columns as read from a partition file; a column the file predates (a
+    partition written before the contract added it) is read as NULL, so an old night
+    can still be reloaded."""
+    present = {
+        row[0]
+        for row in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+    }
+    return [
+        f.name if f.name in present else f"cast(null as {ARROW_TO_DUCKDB[f.type]})"
+        for f in SCHEMAS[table]
+    ]
+
+
 def load_run_date(
     warehouse: Path,
     landing_dir: Path,
@@ -87,8 +101,9 @@ def load_run_date(
             path = partition_dir(landing_dir, table, run_date) / f"{table}.parquet"
             if path.exists():
                 cols = ", ".join(f.name for f in SCHEMAS[table])
+                picks = ", ".join(_select_list(con, table, path))
                 con.execute(
-                    f"insert into {SCHEMA}.{table} ({cols}) select {cols} from read_parquet(?)",
+                    f"insert into {SCHEMA}.{table} ({cols}) select {picks} from read_parquet(?)",
                     [str(path)],
                 )
             counts[table] = con.execute(

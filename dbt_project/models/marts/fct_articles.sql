@@ -38,6 +38,8 @@ final as (
         canonical_url,
         title,
         published_at,
+        published_utc_offset,
+        published_local_date,
         language,
         word_count,
         body,

@@ -39,6 +39,10 @@ renamed as (
         -- numerics
         cast(word_count as integer) as word_count,
         cast(language_confidence as double) as language_confidence,
+        cast(published_utc_offset as integer) as published_utc_offset,
+
+        -- dates (as the page states them)
+        cast(published_local_date as date) as published_local_date,
 
         -- timestamps (utc)
         cast(published_at as timestamptz) as published_at,
