@@ -81,6 +81,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("probably_not_article", pa.bool_()),
             ("paywalled", pa.bool_()),
             ("dateline_agency", pa.string()),
+            ("extraction_path", pa.string()),  # extract.EXTRACTION_PATHS
         ]
     ),
     "source_boilerplate": pa.schema(

@@ -76,12 +76,12 @@ def is_shouting(paragraph: str) -> bool:
 
 
 def normalise_body(text: str, headline: str | None = None) -> str:
-    """Extractor text (one paragraph per line) to the warehouse body form: list bullets
-    dropped (the item text is kept), generic boilerplate and shouting promo lines removed,
-    a repeat of the headline at the top removed, and the body cut at a late "More from …"
-    style heading (only in its last third, so a story about recommendations survives)."""
-    lines = [clean_paragraph(line) for line in text.replace("\r\n", "\n").split("\n")]
-    paragraphs = [BULLET_RE.sub("", p) for p in lines if p]
+    """Extractor text (one paragraph per line) to the warehouse body form: hard-wrapped
+    lines joined back into paragraphs, list bullets dropped (the item text is kept),
+    generic boilerplate and shouting promo lines removed, a repeat of the headline at the
+    top removed, and the body cut at a late "More from …" style heading (only in its last
+    third, so a story about recommendations survives)."""
+    paragraphs = [BULLET_RE.sub("", p) for p in _lines(text)]
     paragraphs = [p for p in paragraphs if p and not is_boilerplate(p) and not is_shouting(p)]
     if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
         paragraphs = paragraphs[1:]
@@ -90,6 +90,61 @@ def normalise_body(text: str, headline: str | None = None) -> str:
             paragraphs = paragraphs[:i]
             break
     return "\n\n".join(paragraphs)
+
+
+def light_body(text: str, headline: str | None = None) -> str:
+    """Extractor text to the body form with only what can never remove story: whitespace
+    and invisible characters cleaned, hard-wrapped lines joined, lines without a letter or
+    digit (``----`` rules, ``***``) and a repeat of the headline at the top dropped. The
+    fallback when :func:`normalise_body` leaves too little (see ``extract.lost_story``):
+    all-caps wire copy, for one, is nothing but "shouting" lines to the full cleanup."""
+    paragraphs = [p for p in _lines(text) if WORD_RE.search(p)]
+    if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
+        paragraphs = paragraphs[1:]
+    return "\n\n".join(paragraphs)
+
+
+def _lines(text: str) -> list[str]:
+    """The text's non-empty lines, cleaned, with hard-wrapped runs joined."""
+    lines = [clean_paragraph(line) for line in text.replace("\r\n", "\n").split("\n")]
+    return unwrap_lines([line for line in lines if line])
+
+
+# Hard-wrapped text (plain-text wire copy, press releases, mailing-list archives saved as
+# HTML with one <p> or <br> per printed line): most lines end near one width. Printed
+# widths are 60-80 columns; a prose paragraph on the web is rarely under 100 characters,
+# so only texts whose 90th-percentile line is at most WRAP_MAX_WIDTH count.
+WRAP_MIN_LINES = 8
+WRAP_MAX_WIDTH = 100
+WRAP_FULL_SLACK = 15  # a line this close to the width was broken by the wrap (longest word)
+WRAP_MIN_FULL_SHARE = 0.5  # of the lines: half ending near the width means a wrap
+
+
+def unwrap_lines(lines: list[str]) -> list[str]:
+    """Lines of hard-wrapped text joined back into paragraphs; other text unchanged.
+
+    A line that reaches (within WRAP_FULL_SLACK) the text's wrap width was broken by the
+    wrap, so the next line continues it; a shorter line ends its paragraph. Only applies
+    when at least WRAP_MIN_FULL_SHARE of WRAP_MIN_LINES+ lines end near one width of at
+    most WRAP_MAX_WIDTH characters, which ordinary web paragraphs never do."""
+    if len(lines) < WRAP_MIN_LINES:
+        return lines
+    lengths = sorted(len(line) for line in lines)
+    width = lengths[int(len(lengths) * 0.9) - 1]
+    if width > WRAP_MAX_WIDTH:
+        return lines
+    full = [width - WRAP_FULL_SLACK <= len(line) <= width + 2 for line in lines]
+    if sum(full) < WRAP_MIN_FULL_SHARE * len(lines):
+        return lines
+    joined: list[str] = []
+    carry = False
+    for line, was_full in zip(lines, full, strict=True):
+        if carry and WORD_RE.search(line):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+        carry = was_full and bool(WORD_RE.search(line))
+    return joined
 
 
 def _fold(text: str) -> str:
