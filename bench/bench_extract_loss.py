@@ -80,9 +80,7 @@ def load_pages(root: Path, set_name: str) -> list[Page]:
         truth = json.loads((base / "ground_truth.json").read_text(encoding="utf-8"))
         for name in sorted(truth):
             item = truth[name]
-            pages.append(
-                Page(set_name, name, item["url"], base / "html" / name, item["body"], "")
-            )
+            pages.append(Page(set_name, name, item["url"], base / "html" / name, item["body"], ""))
     else:
         for item in json.loads((base / "articles.json").read_text(encoding="utf-8")):
             html_file = item["html_file"]
@@ -183,7 +181,7 @@ def bare_words(page_html: str, url: str) -> int:
 
     try:
         doc = trafilatura.bare_extraction(page_html, url=url, with_metadata=True)
-    except Exception:  # noqa: BLE001 - an extractor failure is an empty body
+    except Exception:  # an extractor failure is an empty body
         return 0
     return word_count(getattr(doc, "text", None) or "")
 
@@ -197,7 +195,7 @@ def ours(page_html: str, url: str) -> tuple[int, str]:
         record = extract_article(page_html, url)
     except ExtractionEmpty:
         return 0, "-"
-    except Exception as exc:  # noqa: BLE001 - counted as empty, named in the listing
+    except Exception as exc:  # counted as empty, named in the listing
         return 0, f"error:{type(exc).__name__}"
     return word_count(record.body), record.extraction_path
 
