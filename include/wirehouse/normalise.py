@@ -54,6 +54,17 @@ STOP_HEADING_RE = re.compile(
     re.IGNORECASE,
 )
 BULLET_RE = re.compile(r"^[-•*–]\s+")
+# Wire copy's furniture around the story, never story text itself: the slug on top (one
+# hyphenated all-caps token, "CANAL-BASIN-DRAINED"), a byline line of its own ("By Tom
+# Ellery, PA News": up to four capitalised names and an optional ", Agency"), and the end
+# mark ("ENDS", "-30-", "###"). The byline stays in `authors`; only the first
+# WIRE_HEAD_PARAGRAPHS paragraphs are searched for the slug and the byline.
+WIRE_SLUG_RE = re.compile(r"^[A-Z0-9][A-Z0-9'’.&/]*(?:-[A-Z0-9'’.&/:]+)+$")
+WIRE_BYLINE_RE = re.compile(
+    r"^(?i:by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3}(?:\s*,\s*[\w .'’&-]{2,40})?$"
+)
+WIRE_END_RE = re.compile(r"^(ENDS|END|-?30-?|#{3})$")  # in capitals: "End" may be a word
+WIRE_HEAD_PARAGRAPHS = 3
 
 
 def clean_paragraph(text: str) -> str:
@@ -83,6 +94,7 @@ def normalise_body(text: str, headline: str | None = None) -> str:
     third, so a story about recommendations survives)."""
     paragraphs = [BULLET_RE.sub("", p) for p in _lines(text)]
     paragraphs = [p for p in paragraphs if p and not is_boilerplate(p) and not is_shouting(p)]
+    paragraphs = strip_wire_furniture(paragraphs)
     if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
         paragraphs = paragraphs[1:]
     for i, p in enumerate(paragraphs):
@@ -92,13 +104,28 @@ def normalise_body(text: str, headline: str | None = None) -> str:
     return "\n\n".join(paragraphs)
 
 
+def strip_wire_furniture(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without wire copy's slug and byline lines near the top and its end
+    mark at the foot (see WIRE_SLUG_RE)."""
+    head = [
+        p
+        for p in paragraphs[:WIRE_HEAD_PARAGRAPHS]
+        if not (WIRE_SLUG_RE.match(p) or WIRE_BYLINE_RE.match(p))
+    ]
+    paragraphs = head + paragraphs[WIRE_HEAD_PARAGRAPHS:]
+    if paragraphs and WIRE_END_RE.match(paragraphs[-1]):
+        paragraphs = paragraphs[:-1]
+    return paragraphs
+
+
 def light_body(text: str, headline: str | None = None) -> str:
     """Extractor text to the body form with only what can never remove story: whitespace
     and invisible characters cleaned, hard-wrapped lines joined, lines without a letter or
-    digit (``----`` rules, ``***``) and a repeat of the headline at the top dropped. The
+    digit (``----`` rules, ``***``), wire furniture (slug, byline line, end mark) and a
+    repeat of the headline at the top dropped. The
     fallback when :func:`normalise_body` leaves too little (see ``extract.lost_story``):
     all-caps wire copy, for one, is nothing but "shouting" lines to the full cleanup."""
-    paragraphs = [p for p in _lines(text) if WORD_RE.search(p)]
+    paragraphs = strip_wire_furniture([p for p in _lines(text) if WORD_RE.search(p)])
     if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
         paragraphs = paragraphs[1:]
     return "\n\n".join(paragraphs)
@@ -113,8 +140,10 @@ def _lines(text: str) -> list[str]:
 # Hard-wrapped text (plain-text wire copy, press releases, mailing-list archives saved as
 # HTML with one <p> or <br> per printed line): most lines end near one width. Printed
 # widths are 60-80 columns; a prose paragraph on the web is rarely under 100 characters,
-# so only texts whose 90th-percentile line is at most WRAP_MAX_WIDTH count.
+# so only texts whose 90th-percentile line is at most WRAP_MAX_WIDTH count; lists of
+# short items (menus, tables of names) are narrower than any print column.
 WRAP_MIN_LINES = 8
+WRAP_MIN_WIDTH = 40
 WRAP_MAX_WIDTH = 100
 WRAP_FULL_SLACK = 15  # a line this close to the width was broken by the wrap (longest word)
 WRAP_MIN_FULL_SHARE = 0.5  # of the lines: half ending near the width means a wrap
@@ -126,12 +155,13 @@ def unwrap_lines(lines: list[str]) -> list[str]:
     A line that reaches (within WRAP_FULL_SLACK) the text's wrap width was broken by the
     wrap, so the next line continues it; a shorter line ends its paragraph. Only applies
     when at least WRAP_MIN_FULL_SHARE of WRAP_MIN_LINES+ lines end near one width of at
-    most WRAP_MAX_WIDTH characters, which ordinary web paragraphs never do."""
+    most WRAP_MAX_WIDTH (and at least WRAP_MIN_WIDTH) characters, which ordinary web
+    paragraphs never do."""
     if len(lines) < WRAP_MIN_LINES:
         return lines
     lengths = sorted(len(line) for line in lines)
     width = lengths[int(len(lengths) * 0.9) - 1]
-    if width > WRAP_MAX_WIDTH:
+    if not WRAP_MIN_WIDTH <= width <= WRAP_MAX_WIDTH:
         return lines
     full = [width - WRAP_FULL_SLACK <= len(line) <= width + 2 for line in lines]
     if sum(full) < WRAP_MIN_FULL_SHARE * len(lines):
