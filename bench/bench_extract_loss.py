@@ -197,7 +197,7 @@ def ours(page_html: str, url: str) -> tuple[int, str]:
         return 0, "-"
     except Exception as exc:  # counted as empty, named in the listing
         return 0, f"error:{type(exc).__name__}"
-    return word_count(record.body), record.extraction_path
+    return word_count(record.body), getattr(record, "extraction_path", "-")
 
 
 @dataclass
