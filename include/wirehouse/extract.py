@@ -57,19 +57,22 @@ from wirehouse.urls import canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
 # The body's path, a closed set (the accepted values of fct_articles.extraction_path):
-# - wirehouse: trafilatura's main text (tables and comments left out) through the full
-#   cleanup (normalise_body, JSON-LD articleBody, dateline and credits split off);
+# - wirehouse: trafilatura's main text (precision mode, tables and comments left out)
+#   through the full cleanup (normalise_body, JSON-LD articleBody, dateline and credits);
+# - wirehouse_recall: as wirehouse, from trafilatura's recall-side run, the precision run
+#   having kept under half of the page's paragraph words (main_text);
 # - trafilatura_fallback: the full cleanup left under LOSS_SHARE of trafilatura's words, so
 #   its text went through light_body (lossless cleaning) instead;
-# - trafilatura_tables: trafilatura found no text with tables left out; a second run with
-#   its own defaults (tables in) gave it, through the full cleanup (a loss there is
-#   recorded as trafilatura_fallback);
+# - trafilatura_default: the precision (and recall) runs found no text; a run with
+#   trafilatura's defaults (its readability/jusText fallback on, tables in) gave it, through
+#   the full cleanup (a loss there is recorded as trafilatura_fallback);
 # - jsonl: a JSON Lines record's text through the full cleanup;
 # - jsonl_fallback: a record's text through light_body, the full cleanup having lost it.
 EXTRACTION_PATHS = (
     "wirehouse",
+    "wirehouse_recall",
     "trafilatura_fallback",
-    "trafilatura_tables",
+    "trafilatura_default",
     "jsonl",
     "jsonl_fallback",
 )
@@ -725,6 +728,53 @@ def finish_article(
     )
 
 
+# trafilatura's modes, measured on both development sets (bench/README.md, "Body
+# quality"): precision mode without the readability/jusText fallback keeps less chrome
+# (body precision 0.968 vs 0.955 on fundus_eval, 0.821 vs 0.809 on articles_dev) at half
+# the CPU time of the default; where it drops story, the recall side (no precision
+# filters) brings it back, chosen per page by RECALL_RERUN_SHARE below.
+PRECISION_MODE = {"fast": True, "favor_precision": True}
+RECALL_MODE = {"fast": True}
+# Rerun in RECALL_MODE when the precision text holds under this share of the words in the
+# page's <p> elements (outside nav, header, footer, aside): fitted on fundus_eval (0.3-0.7
+# equal), checked on articles_dev (0.5 best of 0.3-0.9); about 4% of pages rerun.
+RECALL_RERUN_SHARE = 0.5
+PARAGRAPH_XPATH = lxml.etree.XPath(
+    "//body//p[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
+    " or ancestor::script or ancestor::style)]"
+)
+
+
+def paragraph_words(doc: lxml.html.HtmlElement) -> int:
+    """Words in the page's <p> elements outside navigation and page furniture: a cheap
+    upper bound of the story's length, to tell when an extraction dropped most of it."""
+    return sum(word_count(p.text_content()) for p in PARAGRAPH_XPATH(doc))
+
+
+def main_text(doc: lxml.html.HtmlElement, url: str, text: str) -> tuple[str, str]:
+    """The page's main text and its extraction path, from trafilatura's precision-mode
+    `text`: when that holds under RECALL_RERUN_SHARE of the page's paragraph words, a
+    recall-side run replaces it if longer (`wirehouse_recall`); when it is still empty, a run
+    with trafilatura's defaults (fallback extractors, tables) is tried (`trafilatura_default`)."""
+    words = word_count(text)
+    if words < RECALL_RERUN_SHARE * paragraph_words(doc):
+        again = trafilatura.bare_extraction(
+            doc, url=url, include_comments=False, include_tables=False, **RECALL_MODE
+        )
+        recall_text = getattr(again, "text", None) or ""
+        if word_count(recall_text) > words:
+            text, words = recall_text, word_count(recall_text)
+            if words >= MIN_BODY_WORDS:
+                return text, "wirehouse_recall"
+    if words < MIN_BODY_WORDS:
+        # a page with no <p> (text in <div>s or between <br>s) or laid out in a table gives
+        # the fast runs nothing; trafilatura's fallback extractors and tables find it
+        again = trafilatura.bare_extraction(doc, url=url, include_comments=False)
+        if word_count(getattr(again, "text", None) or "") >= MIN_BODY_WORDS:
+            return again.text, "trafilatura_default"
+    return text, "wirehouse"
+
+
 def extract_article(
     page: str,
     url: str,
@@ -753,15 +803,9 @@ def extract_article(
         include_comments=False,
         include_tables=False,
         date_extraction_params=date_search_bounds(canonical),
+        **PRECISION_MODE,
     )
-    text = getattr(extracted, "text", None) or ""
-    path = "wirehouse"
-    if word_count(text) < MIN_BODY_WORDS:
-        # tables are left out for precision; a page whose story is laid out in a table
-        # (old archives) then gives nothing, and trafilatura's defaults find it
-        again = trafilatura.bare_extraction(doc, url=canonical, include_comments=False)
-        if word_count(getattr(again, "text", None) or "") >= MIN_BODY_WORDS:
-            text, path = again.text, "trafilatura_tables"
+    text, path = main_text(doc, canonical, getattr(extracted, "text", None) or "")
     stated = [
         _text(ld.get("headline")),
         _text(meta.get("og:title")),
