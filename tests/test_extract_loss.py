@@ -26,7 +26,7 @@ from wirehouse.extract import (
     lost_story,
 )
 from wirehouse.fetch import decode_html
-from wirehouse.normalise import light_body, normalise_body, unwrap_lines
+from wirehouse.normalise import drop_author_bios, light_body, normalise_body, unwrap_lines
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STORY = [p.strip() for p in (FIXTURES / "wire_story.txt").read_text().split("\n\n") if p.strip()]
@@ -174,3 +174,16 @@ def test_learned_boilerplate_never_strips_half_a_body() -> None:
     keep_most = {paragraph_key(body.split("\n\n")[0])}
     stripped, removed = strip(body, keep_most)
     assert len(removed) == 1 and stripped == body.split("\n\n", 1)[1]
+
+
+def test_closing_bio_of_the_author_leaves_the_body() -> None:
+    story = "\n\n".join(STORY)
+    bio = "Tom Ellery is a reporter for the Carrow Courier. Send tips to tom@courier.example."
+    outlet_bio = "Northgate Wire's Tom Ellery is the author of a book on canals."
+    assert drop_author_bios(f"{story}\n\n{bio}", ["Tom Ellery"]) == story
+    assert drop_author_bios(f"{story}\n\n{outlet_bio}", ["Tom Ellery"]) == story
+    # only the article's own authors, only at the end, only a bio's wording
+    assert drop_author_bios(f"{story}\n\n{bio}", ["Ruth Adeyemi"]) == f"{story}\n\n{bio}"
+    said = "Tom Ellery said the basin would reopen in the summer."
+    assert drop_author_bios(f"{story}\n\n{said}", ["Tom Ellery"]) == f"{story}\n\n{said}"
+    assert drop_author_bios(f"{bio}\n\n{story}", ["Tom Ellery"]) == f"{bio}\n\n{story}"

@@ -46,6 +46,7 @@ from wirehouse.normalise import (
     clean_paragraph,
     content_hash,
     detect_language,
+    drop_author_bios,
     light_body,
     normalise_body,
     split_credits,
@@ -692,7 +693,7 @@ def finish_article(
     if structured:
         body = prefer_structured_body(body, structured, headline)
     dateline, dateline_agency, body = split_dateline_parts(body)
-    body, credits = split_credits(body)
+    body, credits = split_credits(drop_author_bios(body, facts.authors))
     words = word_count(body)
     if words < MIN_BODY_WORDS:
         raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")

@@ -236,6 +236,37 @@ def split_dateline_parts(body: str) -> tuple[str | None, str | None, str]:
     return match["place"].strip(" ,"), agency, match["rest"] + sep + rest
 
 
+# A closing paragraph about one of the article's own authors ("Jane Roe is a senior editor
+# at …", "Outlet's Jane Roe is the author of …"): the writer's bio, page furniture that
+# differs between outlets, not the story. Only the last BIO_PARAGRAPHS paragraphs of up to
+# MAX_BIO_WORDS words that start with a byline name and a bio's verb are dropped. On the
+# development pages it removed 7 bios and nothing else (bench/README.md, "Body quality").
+BIO_VERB_RE = re.compile(r"^(?:is|was|has|writes|covers|reports|joined)\b")
+OUTLET_POSSESSIVE_RE = re.compile(r"^[\w&.'’ -]{1,40}['’]s\s+")  # "Outlet's Jane Roe"
+BIO_PARAGRAPHS = 2
+MAX_BIO_WORDS = 80
+
+
+def drop_author_bios(body: str, authors: list[str]) -> str:
+    """The body without closing bio paragraphs of its authors (see BIO_VERB_RE)."""
+    paragraphs = body.split("\n\n")
+    names = [a for a in authors if len(a.split()) >= 2]
+    for _ in range(BIO_PARAGRAPHS):
+        last = paragraphs[-1]
+        if len(paragraphs) < 2 or word_count(last) > MAX_BIO_WORDS or not _is_bio(last, names):
+            break
+        paragraphs.pop()
+    return "\n\n".join(paragraphs)
+
+
+def _is_bio(paragraph: str, names: list[str]) -> bool:
+    for text in (paragraph, OUTLET_POSSESSIVE_RE.sub("", paragraph, count=1)):
+        for name in names:
+            if text.startswith(name) and BIO_VERB_RE.match(text[len(name) :].lstrip()):
+                return True
+    return False
+
+
 def split_credits(body: str) -> tuple[str, str | None]:
     """Move closing credit lines ('X reported from Y. Z contributed.') out of the body:
     they differ between outlets running the same story, and are no part of the story."""
