@@ -1,9 +1,12 @@
 """Text normalisation: the body every later stage (dedup, stories, entities) relies on.
 
 Kept cheap and deterministic: Unicode NFC, control and zero-width characters removed,
-whitespace folded inside paragraphs, paragraphs separated by one blank line, and a small
-set of generic boilerplate paragraphs (share prompts, copyright lines, widget strips)
-dropped. Language detection uses a fixed seed so a re-run gives the same answer.
+whitespace folded inside paragraphs, hard-wrapped lines joined back into paragraphs,
+paragraphs separated by one blank line, and a small set of generic boilerplate paragraphs
+(share prompts, copyright lines, widget strips, wire slugs and byline lines, an author's
+closing bio) dropped. `light_body` is the lossless variant the extractor falls back to when
+that cleanup would throw the story away. Language detection uses a fixed seed so a re-run
+gives the same answer.
 """
 
 from __future__ import annotations
