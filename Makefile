@@ -79,8 +79,10 @@ bench-fetch: .venv/.synced
 	$(VENV_BIN)/python bench/bench_fetch.py $(BENCH_ARGS)
 
 # Extraction benchmark (bench/README.md); e.g. BENCH_ARGS="--set articles_dev --dump /tmp/x"
+# then the loss benchmark on the same pages (it ignores bench_extract.py's own flags)
 bench-extract: .venv/.synced
 	$(VENV_BIN)/python bench/bench_extract.py $(BENCH_ARGS)
+	$(VENV_BIN)/python bench/bench_extract_loss.py $(BENCH_ARGS)
 
 # Story benchmark (bench/README.md); e.g. BENCH_ARGS="--skip-scale" or "--scale 25000 --profile"
 bench-stories: .venv/.synced

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from wirehouse import land
+from wirehouse.land import SCHEMAS
 from wirehouse.load import ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,7 +103,9 @@ FETCHES = [
 SHARED_HASH = "aaaaaaaaaaaaaaaa"
 
 
-def _article(run_date, source_id, url, title, published_at, language, content_hash, at):
+def _article(
+    run_date, source_id, url, title, published_at, language, content_hash, at, path="wirehouse"
+):
     kind = "article"
     return (
         hashlib.sha256(url.encode()).hexdigest()[:16],
@@ -131,6 +133,7 @@ def _article(run_date, source_id, url, title, published_at, language, content_ha
         False,  # probably_not_article
         False,  # paywalled
         None,  # dateline_agency
+        path,  # extraction_path
     )
 
 
@@ -147,7 +150,8 @@ ARTICLES = [
     _article(D1, "beta", B1_URL, "B1 original", f"{D1} 03:00:00+00", "de",
              SHARED_HASH, f"{D1} 06:01:20+00"),
     # B2 has no publication time.
-    _article(D2, "beta", B2_URL, "B2", None, "und", "2222222222222222", f"{D2} 06:01:20+00"),
+    _article(D2, "beta", B2_URL, "B2", None, "und", "2222222222222222", f"{D2} 06:01:20+00",
+             "trafilatura_fallback"),
 ]
 # fmt: on
 
@@ -270,11 +274,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ensure_schema(con)  # the loader's own DDL: one definition of the landing tables
         con.executemany(f"insert into landing.sources values ({', '.join('?' * 9)})", SOURCES)
         con.executemany(f"insert into landing.fetches values ({', '.join('?' * 18)})", FETCHES)
-        # by name: the fixture rows give the first 25 columns; later ones are left NULL, as
-        # for rows landed before those columns existed
-        names = ", ".join(land.SCHEMAS["articles"].names[:25])
+        # by name: the fixture rows give the first 25 columns and the extraction path; the
+        # other columns stay NULL, as for rows landed before those columns existed
+        cols = [*SCHEMAS["articles"].names[:25], "extraction_path"]
         con.executemany(
-            f"insert into landing.articles ({names}) values ({', '.join('?' * 25)})", ARTICLES
+            f"insert into landing.articles ({', '.join(cols)}) "
+            f"values ({', '.join('?' * len(cols))})",
+            ARTICLES,
         )
         # A2 was stated at 23:00 New York time the evening before (04:00 UTC on D1)
         con.execute(
@@ -446,6 +452,14 @@ def test_merged_stories_live_on_under_the_final_id(con) -> None:
     assert con.execute(
         "select story_id from marts.fct_articles where article_id = ?", [_article_id(B2_URL)]
     ).fetchone() == (expected,)
+
+
+def test_extraction_path_reaches_fct_articles(con) -> None:
+    paths = dict(
+        con.execute("select article_id, extraction_path from marts.fct_articles").fetchall()
+    )
+    assert paths[_article_id(B2_URL)] == "trafilatura_fallback"
+    assert paths[_article_id(A1_URL)] == "wirehouse"
 
 
 def test_source_originality(con) -> None:

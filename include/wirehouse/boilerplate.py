@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_MIN_SHARE",
     "DEFAULT_WINDOW_NIGHTS",
     "MAX_PARAGRAPH_CHARS",
+    "MAX_STRIP_SHARE",
     "LearnedBoilerplate",
     "ParagraphStat",
     "learn",
@@ -69,11 +70,17 @@ __all__ = [
 ]
 
 MAX_PARAGRAPH_CHARS = 400
+# strip never removes this share of a body's words or more: chrome is a small part of a
+# page, so a body mostly made of "learned" paragraphs is hard-wrapped copy (one short
+# paragraph per printed line) or a republished text, and stripping it would throw the
+# story away (issue 14's no-loss rule, the same half as extract.LOSS_SHARE)
+MAX_STRIP_SHARE = 0.5
 DEFAULT_WINDOW_NIGHTS = 30
 DEFAULT_MIN_PAGES = 3
 DEFAULT_MIN_SHARE = 0.3
 
 _PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t\r\f\v]*\n")
+_WORD_RE = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -313,7 +320,9 @@ def strip(body: str, learned_keys: set[str]) -> tuple[str, list[str]]:
     long paragraph is never stripped even if its key somehow were in the set. When
     nothing is removed the body comes back exactly as given. When *every* paragraph would
     go, the body is returned unchanged with nothing removed: a page that is all chrome is
-    an extraction or discovery problem to notice downstream, not something to blank.
+    an extraction or discovery problem to notice downstream, not something to blank. The
+    same holds when the learned paragraphs hold MAX_STRIP_SHARE of the body's words or
+    more: cleanup may shorten a body, never throw its story away.
     """
     paragraphs = _paragraphs(body)
     kept: list[str] = []
@@ -324,5 +333,8 @@ def strip(body: str, learned_keys: set[str]) -> tuple[str, list[str]]:
         else:
             kept.append(paragraph)
     if not removed or not kept:
+        return body, []
+    removed_words = sum(len(_WORD_RE.findall(p)) for p in removed)
+    if removed_words >= MAX_STRIP_SHARE * len(_WORD_RE.findall(body)):
         return body, []
     return "\n\n".join(kept), removed

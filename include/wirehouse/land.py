@@ -87,6 +87,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("published_utc_offset", pa.int32()),
             # the publication day the page shows (its local day; the date as written)
             ("published_local_date", pa.date32()),
+            ("extraction_path", pa.string()),  # extract.EXTRACTION_PATHS
         ]
     ),
     "source_boilerplate": pa.schema(

@@ -1,9 +1,12 @@
 """Text normalisation: the body every later stage (dedup, stories, entities) relies on.
 
 Kept cheap and deterministic: Unicode NFC, control and zero-width characters removed,
-whitespace folded inside paragraphs, paragraphs separated by one blank line, and a small
-set of generic boilerplate paragraphs (share prompts, copyright lines, widget strips)
-dropped. Language detection uses a fixed seed so a re-run gives the same answer.
+whitespace folded inside paragraphs, hard-wrapped lines joined back into paragraphs,
+paragraphs separated by one blank line, and a small set of generic boilerplate paragraphs
+(share prompts, copyright lines, widget strips, wire slugs and byline lines, an author's
+closing bio) dropped. `light_body` is the lossless variant the extractor falls back to when
+that cleanup would throw the story away. Language detection uses a fixed seed so a re-run
+gives the same answer.
 """
 
 from __future__ import annotations
@@ -54,6 +57,17 @@ STOP_HEADING_RE = re.compile(
     re.IGNORECASE,
 )
 BULLET_RE = re.compile(r"^[-•*–]\s+")
+# Wire copy's furniture around the story, never story text itself: the slug on top (one
+# hyphenated all-caps token, "CANAL-BASIN-DRAINED"), a byline line of its own ("By Tom
+# Ellery, PA News": up to four capitalised names and an optional ", Agency"), and the end
+# mark ("ENDS", "-30-", "###"). The byline stays in `authors`; only the first
+# WIRE_HEAD_PARAGRAPHS paragraphs are searched for the slug and the byline.
+WIRE_SLUG_RE = re.compile(r"^[A-Z0-9][A-Z0-9'’.&/]*(?:-[A-Z0-9'’.&/:]+)+$")
+WIRE_BYLINE_RE = re.compile(
+    r"^(?i:by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3}(?:\s*,\s*[\w .'’&-]{2,40})?$"
+)
+WIRE_END_RE = re.compile(r"^(ENDS|END|-?30-?|#{3})$")  # in capitals: "End" may be a word
+WIRE_HEAD_PARAGRAPHS = 3
 
 
 def clean_paragraph(text: str) -> str:
@@ -76,13 +90,14 @@ def is_shouting(paragraph: str) -> bool:
 
 
 def normalise_body(text: str, headline: str | None = None) -> str:
-    """Extractor text (one paragraph per line) to the warehouse body form: list bullets
-    dropped (the item text is kept), generic boilerplate and shouting promo lines removed,
-    a repeat of the headline at the top removed, and the body cut at a late "More from …"
-    style heading (only in its last third, so a story about recommendations survives)."""
-    lines = [clean_paragraph(line) for line in text.replace("\r\n", "\n").split("\n")]
-    paragraphs = [BULLET_RE.sub("", p) for p in lines if p]
+    """Extractor text (one paragraph per line) to the warehouse body form: hard-wrapped
+    lines joined back into paragraphs, list bullets dropped (the item text is kept),
+    generic boilerplate and shouting promo lines removed, a repeat of the headline at the
+    top removed, and the body cut at a late "More from …" style heading (only in its last
+    third, so a story about recommendations survives)."""
+    paragraphs = [BULLET_RE.sub("", p) for p in _lines(text)]
     paragraphs = [p for p in paragraphs if p and not is_boilerplate(p) and not is_shouting(p)]
+    paragraphs = strip_wire_furniture(paragraphs)
     if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
         paragraphs = paragraphs[1:]
     for i, p in enumerate(paragraphs):
@@ -90,6 +105,79 @@ def normalise_body(text: str, headline: str | None = None) -> str:
             paragraphs = paragraphs[:i]
             break
     return "\n\n".join(paragraphs)
+
+
+def strip_wire_furniture(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without wire copy's slug and byline lines near the top and its end
+    mark at the foot (see WIRE_SLUG_RE)."""
+    head = [
+        p
+        for p in paragraphs[:WIRE_HEAD_PARAGRAPHS]
+        if not (WIRE_SLUG_RE.match(p) or WIRE_BYLINE_RE.match(p))
+    ]
+    paragraphs = head + paragraphs[WIRE_HEAD_PARAGRAPHS:]
+    if paragraphs and WIRE_END_RE.match(paragraphs[-1]):
+        paragraphs = paragraphs[:-1]
+    return paragraphs
+
+
+def light_body(text: str, headline: str | None = None) -> str:
+    """Extractor text to the body form with only what can never remove story: whitespace
+    and invisible characters cleaned, hard-wrapped lines joined, lines without a letter or
+    digit (``----`` rules, ``***``), wire furniture (slug, byline line, end mark) and a
+    repeat of the headline at the top dropped. The
+    fallback when :func:`normalise_body` leaves too little (see ``extract.lost_story``):
+    all-caps wire copy, for one, is nothing but "shouting" lines to the full cleanup."""
+    paragraphs = strip_wire_furniture([p for p in _lines(text) if WORD_RE.search(p)])
+    if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
+        paragraphs = paragraphs[1:]
+    return "\n\n".join(paragraphs)
+
+
+def _lines(text: str) -> list[str]:
+    """The text's non-empty lines, cleaned, with hard-wrapped runs joined."""
+    lines = [clean_paragraph(line) for line in text.replace("\r\n", "\n").split("\n")]
+    return unwrap_lines([line for line in lines if line])
+
+
+# Hard-wrapped text (plain-text wire copy, press releases, mailing-list archives saved as
+# HTML with one <p> or <br> per printed line): most lines end near one width. Printed
+# widths are 60-80 columns; a prose paragraph on the web is rarely under 100 characters,
+# so only texts whose 90th-percentile line is at most WRAP_MAX_WIDTH count; lists of
+# short items (menus, tables of names) are narrower than any print column.
+WRAP_MIN_LINES = 8
+WRAP_MIN_WIDTH = 40
+WRAP_MAX_WIDTH = 100
+WRAP_FULL_SLACK = 15  # a line this close to the width was broken by the wrap (longest word)
+WRAP_MIN_FULL_SHARE = 0.5  # of the lines: half ending near the width means a wrap
+
+
+def unwrap_lines(lines: list[str]) -> list[str]:
+    """Lines of hard-wrapped text joined back into paragraphs; other text unchanged.
+
+    A line that reaches (within WRAP_FULL_SLACK) the text's wrap width was broken by the
+    wrap, so the next line continues it; a shorter line ends its paragraph. Only applies
+    when at least WRAP_MIN_FULL_SHARE of WRAP_MIN_LINES+ lines end near one width of at
+    most WRAP_MAX_WIDTH (and at least WRAP_MIN_WIDTH) characters, which ordinary web
+    paragraphs never do."""
+    if len(lines) < WRAP_MIN_LINES:
+        return lines
+    lengths = sorted(len(line) for line in lines)
+    width = lengths[int(len(lengths) * 0.9) - 1]
+    if not WRAP_MIN_WIDTH <= width <= WRAP_MAX_WIDTH:
+        return lines
+    full = [width - WRAP_FULL_SLACK <= len(line) <= width + 2 for line in lines]
+    if sum(full) < WRAP_MIN_FULL_SHARE * len(lines):
+        return lines
+    joined: list[str] = []
+    carry = False
+    for line, was_full in zip(lines, full, strict=True):
+        if carry and WORD_RE.search(line):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+        carry = was_full and bool(WORD_RE.search(line))
+    return joined
 
 
 def _fold(text: str) -> str:
@@ -149,6 +237,37 @@ def split_dateline_parts(body: str) -> tuple[str | None, str | None, str]:
         return None, None, body
     agency = match["agency"].strip() if match["agency"] else None
     return match["place"].strip(" ,"), agency, match["rest"] + sep + rest
+
+
+# A closing paragraph about one of the article's own authors ("Jane Roe is a senior editor
+# at …", "Outlet's Jane Roe is the author of …"): the writer's bio, page furniture that
+# differs between outlets, not the story. Only the last BIO_PARAGRAPHS paragraphs of up to
+# MAX_BIO_WORDS words that start with a byline name and a bio's verb are dropped. On the
+# development pages it removed 7 bios and nothing else (bench/README.md, "Body quality").
+BIO_VERB_RE = re.compile(r"^(?:is|was|has|writes|covers|reports|joined)\b")
+OUTLET_POSSESSIVE_RE = re.compile(r"^[\w&.'’ -]{1,40}['’]s\s+")  # "Outlet's Jane Roe"
+BIO_PARAGRAPHS = 2
+MAX_BIO_WORDS = 80
+
+
+def drop_author_bios(body: str, authors: list[str]) -> str:
+    """The body without closing bio paragraphs of its authors (see BIO_VERB_RE)."""
+    paragraphs = body.split("\n\n")
+    names = [a for a in authors if len(a.split()) >= 2]
+    for _ in range(BIO_PARAGRAPHS):
+        last = paragraphs[-1]
+        if len(paragraphs) < 2 or word_count(last) > MAX_BIO_WORDS or not _is_bio(last, names):
+            break
+        paragraphs.pop()
+    return "\n\n".join(paragraphs)
+
+
+def _is_bio(paragraph: str, names: list[str]) -> bool:
+    for text in (paragraph, OUTLET_POSSESSIVE_RE.sub("", paragraph, count=1)):
+        for name in names:
+            if text.startswith(name) and BIO_VERB_RE.match(text[len(name) :].lstrip()):
+                return True
+    return False
 
 
 def split_credits(body: str) -> tuple[str, str | None]:

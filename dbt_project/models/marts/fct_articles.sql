@@ -54,6 +54,7 @@ final as (
         dateline,
         credits,
         dateline_agency,
+        extraction_path,
         language_confidence,
         too_short,
         probably_not_article,

@@ -30,6 +30,7 @@ renamed as (
         cast(dateline as varchar) as dateline,
         cast(credits as varchar) as credits,
         cast(dateline_agency as varchar) as dateline_agency,
+        cast(extraction_path as varchar) as extraction_path,
 
         -- quality flags
         coalesce(cast(too_short as boolean), false) as too_short,
