@@ -47,8 +47,10 @@ SETS = ("fundus_eval", "articles_dev")
 SYSTEMS = ("trafilatura", "wirehouse")
 SHINGLE = 4
 
-# the issue's targets
-TARGET_BODY_F1_GAIN = 0.02
+# issue 14's targets: body F1 at least 0.970 on fundus_eval and trafilatura + 0.03 on
+# articles_dev (both with precision at least trafilatura's)
+TARGET_BODY_F1 = {"fundus_eval": 0.970}
+TARGET_BODY_F1_GAIN = {"articles_dev": 0.03}
 TARGET_DATE_ACC = 0.95
 TARGET_TITLE_ACC = 0.95
 TARGET_AUTHOR_F1 = 0.92
@@ -528,12 +530,20 @@ def check_targets(set_name: str, scores: dict[str, Score]) -> list[tuple[str, bo
         return []
     w, t = scores["wirehouse"], scores["trafilatura"]
     (wp, _, wf), (tp, _, tf) = w.body, t.body
-    checks = [
-        (
-            f"{set_name}: body F1 >= trafilatura + {TARGET_BODY_F1_GAIN}",
-            wf >= tf + TARGET_BODY_F1_GAIN,
-            f"{wf:.3f} vs {tf + TARGET_BODY_F1_GAIN:.3f}",
-        ),
+    checks = []
+    if set_name in TARGET_BODY_F1:
+        floor = TARGET_BODY_F1[set_name]
+        checks.append((f"{set_name}: body F1 >= {floor}", wf >= floor, f"{wf:.4f}"))
+    if set_name in TARGET_BODY_F1_GAIN:
+        gain = TARGET_BODY_F1_GAIN[set_name]
+        checks.append(
+            (
+                f"{set_name}: body F1 >= trafilatura + {gain}",
+                wf >= tf + gain,
+                f"{wf:.3f} vs {tf + gain:.3f}",
+            )
+        )
+    checks += [
         (
             f"{set_name}: body precision >= trafilatura's",
             wp >= tp,
