@@ -30,6 +30,9 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 WORKERS = 16
 MIN_PAGES_PER_PROCESS = 50  # spawning a worker (imports) costs about as much as 50 pages
 PAGE_KINDS = ("article", "file")
+# the url_kind of a row about a whole source (url = its home_url), not one URL: the night's
+# aggregated `over_limit` row and a failed task's `source_failed` row
+SOURCE_KIND = "source"
 
 
 @dataclass

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wirehouse import boilerplate, land, load, publish, raw
-from wirehouse.collect import PAGE_KINDS, collect_source, extract_result, first_of_article
+from wirehouse.collect import (
+    PAGE_KINDS,
+    SOURCE_KIND,
+    collect_source,
+    extract_result,
+    fetch_row,
+    first_of_article,
+)
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
 from wirehouse.extract import rebody
@@ -129,10 +137,50 @@ def _result_from_json(data: dict[str, Any]) -> tuple[str, FetchResult]:
     return kind, FetchResult(**values)
 
 
+MAX_FAILURE_CHARS = 2000  # a reason is for people: a traceback's last words, not the whole of it
+
+
+def failure_path(settings: Settings, run_date: str, source_id: str) -> Path:
+    """Where a source's failed discover or collect task leaves its reason for `land`."""
+    return run_collector_dir(settings, run_date) / "failed" / f"{source_id}.json"
+
+
+@contextmanager
+def recording_failure(
+    settings: Settings, run_date: str, source_id: str, stage: str
+) -> Iterator[None]:
+    """Run one source's task; when it raises, write `failed/<source>.json` with the reason
+    (then re-raise, so Airflow retries and the task instance shows failed). On success the
+    file is removed: a re-run that works replaces the failure. `land` reads the file for
+    every source that left no output, so a crash becomes a row, not a lost night."""
+    path = failure_path(settings, run_date, source_id)
+    try:
+        yield
+    except BaseException as exc:  # a kill (timeout, SIGTERM) is a failure worth a reason too
+        reason = f"{stage} failed: {type(exc).__name__}: {exc}"[:MAX_FAILURE_CHARS]
+        failure = {
+            "source_id": source_id,
+            "stage": stage,
+            "error": reason,
+            "failed_at": datetime.now(UTC).isoformat(),
+        }
+        # the original error matters more; without the file land still records the source
+        with suppress(OSError):
+            _atomic_write_text(path, json.dumps(failure))
+        raise
+    path.unlink(missing_ok=True)
+
+
 def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> dict[str, Any]:
     """Discover one source's candidates; writes `discovered/<source>.json` in the night's
-    collector folder (with the validators the next night's conditional GETs use)."""
+    collector folder (with the validators the next night's conditional GETs use). A crash
+    is recorded for `land` (see :func:`recording_failure`) and re-raised."""
     source = Source.from_dict(source_dict)
+    with recording_failure(settings, _check_date(run_date), source.id, "discover"):
+        return _discover(source, run_date, settings)
+
+
+def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, Any]:
     validators = previous_validators(settings, source.id, run_date)
     with _fetcher(settings, source) as fetcher:
         candidates, attempts = discover_source(
@@ -158,7 +206,14 @@ def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> 
 
 def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Fetch, extract and normalise one source's candidates, skipping pages fetched on an
-    earlier night; writes the night's collector Parquet files."""
+    earlier night; writes the night's collector Parquet files. A crash is recorded for
+    `land` (see :func:`recording_failure`) and re-raised."""
+    run_date = _check_date(discovery["run_date"])
+    with recording_failure(settings, run_date, discovery["source_id"], "collect"):
+        return _collect(discovery, settings)
+
+
+def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
     payload = json.loads(Path(discovery["path"]).read_text(encoding="utf-8"))
     source = Source.from_dict(payload["source"])
     run_date = discovery["run_date"]
@@ -243,12 +298,20 @@ def land_run(
     """Consolidate this run's per-source outputs into the landing partitions (rewritten
     whole). Work files stay until the next run of the same date overwrites them, so this
     task can be re-run on its own. Articles seen by two sources in one run are kept
-    once, by the first source in id order, so `(run_date, article_id)` is unique."""
+    once, by the first source in id order, so `(run_date, article_id)` is unique.
+
+    `collected` holds only the sources whose collect task succeeded (a failed mapped task
+    leaves no output): every other source of `sources` gets one `source_failed` fetch row
+    with the reason its task recorded, and the good sources land all the same."""
     _check_date(run_date)
     ordered = sorted(collected, key=lambda c: c["source_id"])
+    done = {c["source_id"] for c in collected}
     sources_rows = []
+    failed_rows = []
     for data in sources:
         src = Source.from_dict(data)
+        if src.id not in done:
+            failed_rows.append(source_failed_row(settings, run_date, src))
         sources_rows.append(
             {
                 "run_date": run_date,
@@ -262,7 +325,12 @@ def land_run(
                 "file_pattern_count": len(src.files),
             }
         )
-    fetches = land.read_tables([Path(c["paths"]["fetches"]) for c in ordered], "fetches")
+    fetches = pa.concat_tables(
+        [
+            land.read_tables([Path(c["paths"]["fetches"]) for c in ordered], "fetches"),
+            land.to_table("fetches", sorted(failed_rows, key=lambda r: r["source_id"])),
+        ]
+    )
     articles = land.read_tables([Path(c["paths"]["articles"]) for c in ordered], "articles")
     articles = _first_per_article(articles)
     written = {
@@ -286,6 +354,37 @@ def land_run(
         ),
     }
     return {k: str(v) for k, v in written.items()}
+
+
+def source_failed_row(settings: Settings, run_date: str, source: Source) -> dict[str, Any]:
+    """The fetch row of a source whose discover or collect task failed: `source_failed`,
+    url_kind `source`, url its home page, and the reason from `failed/<source>.json` (or
+    a plain statement when the task died before it could write one)."""
+    path = failure_path(settings, run_date, source.id)
+    failed_at = datetime.now(UTC)
+    reason = "the source's discover or collect task left no output and no reason (killed?)"
+    try:
+        failure = json.loads(path.read_text(encoding="utf-8"))
+        reason, failed_at = failure["error"], datetime.fromisoformat(failure["failed_at"])
+    except (OSError, ValueError, KeyError):
+        pass
+    result = FetchResult(
+        url=source.home_url,
+        outcome="source_failed",
+        error=reason,
+        attempts=0,
+        fetched_at=failed_at,
+    )
+    return fetch_row(run_date, source.id, SOURCE_KIND, result, 1)
+
+
+def failed_sources(run_date: str, settings: Settings) -> list[str]:
+    """'source: reason' for each source landed as `source_failed` on the run date (read
+    from the landing partition, so a check of the night can run on its own)."""
+    path = land.partition_dir(settings.landing_dir, "fetches", _check_date(run_date))
+    files = sorted(path.glob("*.parquet")) if path.exists() else []
+    rows = land.read_tables(files, "fetches").to_pylist()
+    return [f"{r['source_id']}: {r['error']}" for r in rows if r["outcome"] == "source_failed"]
 
 
 def _first_per_article(table: pa.Table) -> pa.Table:
