@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -24,10 +24,10 @@ from wirehouse import boilerplate, land, load, publish, raw
 from wirehouse.collect import (
     PAGE_KINDS,
     SOURCE_KIND,
-    collect_source,
     extract_result,
     fetch_row,
     first_of_article,
+    iter_collect,
 )
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
@@ -213,15 +213,72 @@ def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
         return _collect(discovery, settings)
 
 
+ROWS_PER_BATCH = 10_000  # rows buffered before a Parquet write: a few MB of articles
+
+
+class _RowWriter:
+    """Rows to a Parquet file with a landing schema, a batch at a time (a source's rows
+    are never all held), written to a temporary name and moved into place on success."""
+
+    def __init__(self, path: Path, table: str) -> None:
+        self.path, self.table, self.count = path, table, 0
+        self._tmp = path.with_suffix(".tmp")
+        self._writer = pq.ParquetWriter(self._tmp, land.SCHEMAS[table])
+        self._rows: list[dict[str, Any]] = []
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        self.count += 1
+        if len(self._rows) >= ROWS_PER_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._writer.write_table(land.to_table(self.table, self._rows))
+            self._rows = []
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        self._flush()
+        self._writer.close()
+        os.replace(self._tmp, self.path)
+
+    def __enter__(self) -> _RowWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._writer.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+def _batches(path: Path, columns: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """A Parquet file's rows, a batch at a time."""
+    for batch in pq.ParquetFile(path).iter_batches(ROWS_PER_BATCH, columns=columns):
+        yield batch.to_pylist()
+
+
 def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
     payload = json.loads(Path(discovery["path"]).read_text(encoding="utf-8"))
     source = Source.from_dict(payload["source"])
     run_date = discovery["run_date"]
-    candidates = [Candidate(**c) for c in payload["candidates"]]
-    attempts = [_result_from_json(a) for a in payload["attempts"]]
+    candidates = [Candidate(**c) for c in payload.pop("candidates")]
+    attempts = [_result_from_json(a) for a in payload.pop("attempts")]
     known = previously_fetched(settings, source.id, run_date)
-    with _fetcher(settings, source) as fetcher:
-        collected = collect_source(
+    out_dir = run_collector_dir(settings, run_date) / "collected"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {t: out_dir / f"{source.id}.{t}.parquet" for t in land.COLLECTED_TABLES}
+    # tonight's articles as extracted, before the source's boilerplate is stripped: the
+    # night's paragraph counts are taken from them, then they are stripped a batch at a time
+    unstripped = out_dir / f"{source.id}.articles-unstripped.parquet"
+    with (
+        _fetcher(settings, source) as fetcher,
+        _RowWriter(paths["fetches"], "fetches") as fetches,
+        _RowWriter(unstripped, "articles") as extracted,
+    ):
+        rows = iter_collect(
             source,
             run_date,
             candidates,
@@ -230,27 +287,29 @@ def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
             known_urls=known,
             archive=_archiver(settings),
         )
-    articles, learned = apply_source_boilerplate(settings, source.id, run_date, collected.articles)
-    out_dir = run_collector_dir(settings, run_date) / "collected"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    tables = (
-        ("fetches", collected.fetches),
-        ("articles", articles),
-        ("source_boilerplate", learned),
+        for table, row in rows:
+            (fetches if table == "fetches" else extracted).write(row)
+    del candidates, attempts
+    keys, learned = learn_source_boilerplate(
+        settings,
+        source.id,
+        run_date,
+        (row["body"] for batch in _batches(unstripped, ["body"]) for row in batch),
     )
-    for table, rows in tables:
-        path = out_dir / f"{source.id}.{table}.parquet"
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(land.to_table(table, rows), tmp)
-        os.replace(tmp, path)
-        paths[table] = str(path)
+    with _RowWriter(paths["articles"], "articles") as articles:
+        for batch in _batches(unstripped):
+            for article in batch:
+                articles.write(strip_boilerplate(article, keys))
+    unstripped.unlink()
+    with _RowWriter(paths["source_boilerplate"], "source_boilerplate") as boiler:
+        for row in learned:
+            boiler.write(row)
     return {
         "source_id": source.id,
         "run_date": run_date,
-        "paths": paths,
-        "fetches": len(collected.fetches),
-        "articles": len(articles),
+        "paths": {t: str(p) for t, p in paths.items()},
+        "fetches": fetches.count,
+        "articles": articles.count,
         "boilerplate_paragraphs": len(learned),
     }
 
@@ -259,11 +318,29 @@ def apply_source_boilerplate(
     settings: Settings, source_id: str, run_date: str, articles: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Learn the source's boilerplate paragraphs from its recent nights (this one included)
-    and strip them from tonight's bodies; returns the articles and the learned set.
+    and strip them from tonight's bodies; returns the articles and the learned set (see
+    :func:`learn_source_boilerplate`)."""
+    keys, learned = learn_source_boilerplate(
+        settings, source_id, run_date, (a["body"] for a in articles)
+    )
+    return [strip_boilerplate(a, keys) for a in articles], learned
+
+
+def strip_boilerplate(article: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """The article without the learned boilerplate paragraphs (`keys`)."""
+    body, removed = boilerplate.strip(article["body"], keys)
+    return rebody(article, body) if removed else article
+
+
+def learn_source_boilerplate(
+    settings: Settings, source_id: str, run_date: str, bodies: Iterable[str]
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """Learn the source's boilerplate paragraphs from its recent nights (this one included);
+    returns their keys and the learned rows.
 
     Tonight's paragraph counts are stored before stripping (in the collector's folder), so
     learning always sees what the pages really said and a re-run sees the same history."""
-    stats, page_total = boilerplate.night_stats(source_id, run_date, [a["body"] for a in articles])
+    stats, page_total = boilerplate.night_stats(source_id, run_date, bodies)
     path = run_collector_dir(settings, run_date) / "boilerplate" / f"{source_id}.json"
     _atomic_write_text(
         path, json.dumps({"page_total": page_total, "stats": [asdict(s) for s in stats]})
@@ -282,11 +359,7 @@ def apply_source_boilerplate(
             history.extend(boilerplate.ParagraphStat(**s) for s in data["stats"])
     learned = boilerplate.learn(history, totals, as_of=run_date)
     keys = {b.paragraph_key for b in learned}
-    stripped = []
-    for article in articles:
-        body, removed = boilerplate.strip(article["body"], keys)
-        stripped.append(rebody(article, body) if removed else article)
-    return stripped, [{**asdict(b), "run_date": run_date} for b in learned]
+    return keys, [{**asdict(b), "run_date": run_date} for b in learned]
 
 
 def land_run(
