@@ -147,7 +147,7 @@ def test_a_task_that_died_without_a_reason_is_still_a_row(settings: Settings) ->
 def test_a_failed_discover_records_its_reason(settings: Settings) -> None:
     """discover wraps its work the same way; its reason names the stage."""
     source = pipeline.list_sources(settings)[0]
-    blocker = pipeline.run_collector_dir(settings, NIGHT) / "discovered" / f"{source['id']}.json"
+    blocker = pipeline.discovered_path(settings, NIGHT, source["id"])
     (blocker / "in-the-way").mkdir(parents=True)
     with pytest.raises(IsADirectoryError):
         pipeline.discover(source, NIGHT, settings)

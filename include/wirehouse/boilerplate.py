@@ -149,7 +149,7 @@ def _check_date(value: str, name: str) -> date:
 
 
 def night_stats(
-    source_id: str, run_date: str, bodies: list[str]
+    source_id: str, run_date: str, bodies: Iterable[str]
 ) -> tuple[list[ParagraphStat], int]:
     """One source's night: per paragraph key, the number of distinct pages containing it,
     and the number of distinct pages.
@@ -168,14 +168,19 @@ def night_stats(
     page count (descending), then key.
     """
     _check_date(run_date, "run_date")
-    seen_bodies: set[tuple[str, ...]] = set()
+    # a digest of each page's paragraph keys, not the keys: a big night has a million pages
+    seen_bodies: set[bytes] = set()
     counts: dict[str, int] = {}
     examples: dict[str, str] = {}
     pages = 0
     for body in bodies:
         paragraphs = _paragraphs(body)
-        identity = tuple(paragraph_key(p) for p in paragraphs)
-        if not identity or identity in seen_bodies:
+        if not paragraphs:
+            continue
+        identity = hashlib.sha256(
+            " ".join(paragraph_key(p) for p in paragraphs).encode("ascii")
+        ).digest()[:16]
+        if identity in seen_bodies:
             continue
         seen_bodies.add(identity)
         pages += 1

@@ -33,7 +33,7 @@ HTML_SUFFIXES = (".html", ".htm")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a big dump or sitemap has hundreds of thousands
 class Candidate:
     """A URL (or saved page) to collect, with how it was found."""
 
@@ -178,6 +178,7 @@ def discover_jsonl(path: Path, source_id: str) -> tuple[list[Candidate], list[Fe
         )
 
     last = 0
+    where = str(path)  # one string for every line's candidate
     try:
         for last, line in jsonl.iter_lines(path):
             if line is None:
@@ -188,7 +189,7 @@ def discover_jsonl(path: Path, source_id: str) -> tuple[list[Candidate], list[Fe
             except jsonl.BadLine as exc:
                 bad(last, exc.outcome, str(exc), len(line))
                 continue
-            candidates.append(Candidate(url=identity, via="jsonl", path=str(path), offset=last))
+            candidates.append(Candidate(url=identity, via="jsonl", path=where, offset=last))
     except (OSError, EOFError) as exc:  # e.g. a truncated gzip: keep what came before
         failures.append(
             FetchResult(

@@ -58,12 +58,41 @@ def _earlier_run_dirs(settings: Settings, run_date: str) -> list[Path]:
     return sorted(dirs)
 
 
+def discovered_path(settings: Settings, run_date: str, source_id: str) -> Path:
+    """A source's discoveries of a night: JSON Lines, a header line (the source and its
+    entry-point attempts) and then one candidate a line, so neither discover nor collect
+    holds a big source's candidates as one document."""
+    return run_collector_dir(settings, run_date) / "discovered" / f"{source_id}.jsonl"
+
+
+def _discovered_header(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        return json.loads(fh.readline())
+
+
+def _discovered_candidates(path: Path) -> Iterator[Candidate]:
+    paths: dict[str, str] = {}  # one string per dump or WARC file, however many lines it has
+    with path.open(encoding="utf-8") as fh:
+        fh.readline()
+        for line in fh:
+            fields = json.loads(line)
+            if fields.get("path") is not None:
+                fields["path"] = paths.setdefault(fields["path"], fields["path"])
+            yield Candidate(**fields)
+
+
 def previous_validators(settings: Settings, source_id: str, run_date: str) -> dict[str, dict]:
     """ETag / Last-Modified of each feed, sitemap and URL list from the last earlier night."""
     for run_dir in reversed(_earlier_run_dirs(settings, run_date)):
-        path = run_dir / "discovered" / f"{source_id}.json"
-        if path.exists():
-            attempts = json.loads(path.read_text(encoding="utf-8"))["attempts"]
+        path = run_dir / "discovered" / f"{source_id}.jsonl"
+        old = path.with_suffix(".json")  # one JSON document, as nights before 2026-11 wrote it
+        if path.exists() or old.exists():
+            header = (
+                _discovered_header(path)
+                if path.exists()
+                else json.loads(old.read_text(encoding="utf-8"))
+            )
+            attempts = header["attempts"]
             return {
                 a["url"]: {
                     "etag": a.get("etag") or "",
@@ -186,13 +215,18 @@ def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, An
         candidates, attempts = discover_source(
             source, fetcher, validators=validators, archive=_archiver(settings)
         )
-    path = run_collector_dir(settings, run_date) / "discovered" / f"{source.id}.json"
-    payload = {
+    path = discovered_path(settings, run_date, source.id)
+    header = {
         "source": source.to_dict(),
-        "candidates": [c.to_dict() for c in candidates],
         "attempts": [_result_to_json(kind, r) for kind, r in attempts],
     }
-    _atomic_write_text(path, json.dumps(payload))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(header) + "\n")
+        for cand in candidates:
+            fh.write(json.dumps(cand.to_dict()) + "\n")
+    os.replace(tmp, path)
     return {
         "source_id": source.id,
         "run_date": run_date,
@@ -238,10 +272,14 @@ class _RowWriter:
             self._rows = []
 
     def close(self) -> None:
-        """Finish the file and move it into place."""
-        self._flush()
-        self._writer.close()
-        os.replace(self._tmp, self.path)
+        """Finish the file and move it into place (no temporary file is left on failure)."""
+        try:
+            self._flush()
+            self._writer.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
 
     def __enter__(self) -> _RowWriter:
         return self
@@ -261,11 +299,11 @@ def _batches(path: Path, columns: list[str] | None = None) -> Iterator[list[dict
 
 
 def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    payload = json.loads(Path(discovery["path"]).read_text(encoding="utf-8"))
-    source = Source.from_dict(payload["source"])
+    header = _discovered_header(Path(discovery["path"]))
+    source = Source.from_dict(header["source"])
     run_date = discovery["run_date"]
-    candidates = [Candidate(**c) for c in payload.pop("candidates")]
-    attempts = [_result_from_json(a) for a in payload.pop("attempts")]
+    candidates = list(_discovered_candidates(Path(discovery["path"])))
+    attempts = [_result_from_json(a) for a in header["attempts"]]
     known = previously_fetched(settings, source.id, run_date)
     out_dir = run_collector_dir(settings, run_date) / "collected"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -342,9 +380,15 @@ def learn_source_boilerplate(
     learning always sees what the pages really said and a re-run sees the same history."""
     stats, page_total = boilerplate.night_stats(source_id, run_date, bodies)
     path = run_collector_dir(settings, run_date) / "boilerplate" / f"{source_id}.json"
-    _atomic_write_text(
-        path, json.dumps({"page_total": page_total, "stats": [asdict(s) for s in stats]})
-    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:  # one stat at a time: a big night has many
+        fh.write(f'{{"page_total": {page_total}, "stats": [')
+        for i, stat in enumerate(stats):
+            fh.write(("," if i else "") + json.dumps(asdict(stat)))
+        fh.write("]}")
+    os.replace(tmp, path)
+    del stats
     history: list[boilerplate.ParagraphStat] = []
     totals: dict[str, int] = {}
     for run_dir in [
