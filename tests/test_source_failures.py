@@ -157,3 +157,25 @@ def test_a_failed_discover_records_its_reason(settings: Settings) -> None:
     assert pipeline.failed_sources(NIGHT, settings)[0].startswith(
         f"{source['id']}: discover failed: IsADirectoryError"
     )
+
+
+def test_discoveries_stream_as_json_lines_and_old_nights_still_give_validators(
+    settings: Settings,
+) -> None:
+    """A night's discoveries are a header line and one candidate a line (read back
+    whole); a night written before, as one JSON document, still gives its validators."""
+    source = pipeline.list_sources(settings)[0]
+    found = pipeline.discover(source, NIGHT, settings)
+    path = Path(found["path"])
+    assert path == pipeline.discovered_path(settings, NIGHT, source["id"])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + found["candidates"] and "attempts" in json.loads(lines[0])
+    assert [json.loads(line)["via"] for line in lines[1:]] == ["file"] * found["candidates"]
+
+    old = pipeline.run_collector_dir(settings, "2026-11-20") / "discovered" / "harbor.json"
+    old.parent.mkdir(parents=True)
+    attempt = {"url": "https://harbor.example/feed", "outcome": "ok", "etag": '"v1"'}
+    old.write_text(json.dumps({"source": source, "candidates": [], "attempts": [attempt]}))
+    assert pipeline.previous_validators(settings, "harbor", NIGHT) == {
+        "https://harbor.example/feed": {"etag": '"v1"', "last_modified": ""}
+    }
