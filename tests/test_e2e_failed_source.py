@@ -155,7 +155,9 @@ sources:
             fetches = con.execute(
                 "select source_id, url, url_kind, outcome, error from marts.fct_fetches"
             ).fetchall()
-            sources_seen = {r[0] for r in con.execute("select source_id from marts.dim_sources")}
+            sources_seen = {
+                r[0] for r in con.execute("select source_id from marts.dim_sources").fetchall()
+            }
         finally:
             con.close()
         by_source: dict[str, set[str]] = {}

@@ -85,7 +85,7 @@ def previous_validators(settings: Settings, source_id: str, run_date: str) -> di
     """ETag / Last-Modified of each feed, sitemap and URL list from the last earlier night."""
     for run_dir in reversed(_earlier_run_dirs(settings, run_date)):
         path = run_dir / "discovered" / f"{source_id}.jsonl"
-        old = path.with_suffix(".json")  # one JSON document, as nights before 2026-11 wrote it
+        old = path.with_suffix(".json")  # one JSON document, as earlier versions wrote it
         if path.exists() or old.exists():
             header = (
                 _discovered_header(path)
@@ -201,7 +201,7 @@ def recording_failure(
 
 
 def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> dict[str, Any]:
-    """Discover one source's candidates; writes `discovered/<source>.json` in the night's
+    """Discover one source's candidates; writes `discovered/<source>.jsonl` in the night's
     collector folder (with the validators the next night's conditional GETs use). A crash
     is recorded for `land` (see :func:`recording_failure`) and re-raised."""
     source = Source.from_dict(source_dict)
