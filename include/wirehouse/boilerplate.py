@@ -76,7 +76,7 @@ DEFAULT_MIN_SHARE = 0.3
 _PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a big night has one per distinct short paragraph
 class ParagraphStat:
     """One night's count of a source's pages containing a paragraph (each page once)."""
 
@@ -249,7 +249,10 @@ def learn(
 
     total_pages = sum(n for night, n in page_totals.items() if in_window(night))
     # (key, night) -> row; a repeated night keeps its largest count (idempotent).
-    per_night: dict[tuple[str, str], ParagraphStat] = {}
+    # an upper bound of each key's page count (repeated nights not yet collapsed): only keys
+    # that could pass are kept below, so a big night's million one-page paragraphs cost
+    # one counter each here, not a row in every table of this function
+    bound: dict[str, int] = {}
     for stat in history:
         if not in_window(stat.run_date):
             continue
@@ -260,6 +263,14 @@ def learn(
                 f"{source_id} {stat.run_date}: paragraph {stat.paragraph_key} on "
                 f"{stat.page_count} pages of {page_totals[stat.run_date]}"
             )
+        bound[stat.paragraph_key] = bound.get(stat.paragraph_key, 0) + stat.page_count
+    need = max(min_pages, min_share * total_pages * (1 - 1e-9))  # never stricter than _judge
+    possible = {key for key, count in bound.items() if count >= need}
+    del bound
+    per_night: dict[tuple[str, str], ParagraphStat] = {}
+    for stat in history:
+        if stat.paragraph_key not in possible or not in_window(stat.run_date):
+            continue
         slot = (stat.paragraph_key, stat.run_date)
         current = per_night.get(slot)
         if current is None or (stat.page_count, stat.example) > (

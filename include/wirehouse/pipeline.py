@@ -388,13 +388,11 @@ def learn_source_boilerplate(
             fh.write(("," if i else "") + json.dumps(asdict(stat)))
         fh.write("]}")
     os.replace(tmp, path)
-    del stats
-    history: list[boilerplate.ParagraphStat] = []
-    totals: dict[str, int] = {}
-    for run_dir in [
-        *_earlier_run_dirs(settings, run_date)[-boilerplate.DEFAULT_WINDOW_NIGHTS :],
-        run_collector_dir(settings, run_date),
-    ]:
+    # tonight's stats as counted (not read back: a big night's file is big), earlier
+    # nights' from their files
+    history: list[boilerplate.ParagraphStat] = stats
+    totals: dict[str, int] = {run_date: page_total}
+    for run_dir in _earlier_run_dirs(settings, run_date)[-boilerplate.DEFAULT_WINDOW_NIGHTS :]:
         night = run_dir / "boilerplate" / f"{source_id}.json"
         if night.exists():
             data = json.loads(night.read_text(encoding="utf-8"))
