@@ -192,6 +192,7 @@ def report(cases: list[tuple[str, str, int]]) -> int:
             f"{res['candidates']} candidates, {res['fetches']} fetch rows, "
             f"{res['articles']} articles; discover {res['discover_s']:.1f} s, "
             f"collect {res['collect_s']:.1f} s"
+            + (f"; sitemap {res['sitemap_gz_bytes']:,} bytes gzipped" if case == "sitemap" else "")
         )
     return 0 if verdict else 2
 
