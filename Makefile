@@ -23,7 +23,7 @@ DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
 	@echo "make test  - set up, then run ruff, pytest (unit, dbt, end-to-end DAG) and dbt's tests"
-	@echo "make bench-fetch - fetch-stage benchmark (2,000 pages, 50 local hosts)"
+	@echo "make bench-fetch - fetch-stage benchmark (2,000 pages, 50 local hosts), then the memory cases"
 	@echo "make bench-extract - extraction quality/speed: wirehouse vs trafilatura (../shared data)"
 	@echo "make bench-stories - story clustering quality vs a TF-IDF baseline, and 100k-article scale"
 	@echo "make bench-entities - entity recognition + resolution speed vs spaCy's full pipeline, gold-file quality"

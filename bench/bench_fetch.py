@@ -8,8 +8,12 @@ a temporary directory, as the pipeline does) and reports pages/second and its ow
 
     python bench/bench_fetch.py [--pages 2000] [--hosts 50] [--delay-ms 50]
                                 [--workers 64] [--per-host 8] [--gzip]
+                                [--memory all|jsonl|sitemap|none]
 
-Exit status: 0 when every page came back ``ok`` and both targets are met, 1 when a page did
+Then the memory cases of ``bench/bench_memory.py`` (a 1,000,000-line JSON Lines dump and a
+400,000-URL sitemap through the real pipeline, each in a child process, under 1 GB peak).
+
+Exit status: 0 when every page came back ``ok`` and every target is met, 1 when a page did
 not come back ``ok``, 2 when a target (pages/s, peak memory) is missed.
 """
 
@@ -336,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=32, help="collector threads (default 32)")
     ap.add_argument("--per-host", type=int, default=8, help="per-host concurrency (default 8)")
     ap.add_argument("--gzip", action="store_true", help="serve pages gzip-compressed")
+    ap.add_argument(
+        "--memory",
+        choices=("all", "jsonl", "sitemap", "none"),
+        default="all",
+        help="memory cases to run after the fetch benchmark (bench/bench_memory.py)",
+    )
     args = ap.parse_args(argv)
     if not 1 <= args.hosts <= MAX_HOSTS:
         ap.error(f"--hosts must be between 1 and {MAX_HOSTS}")
@@ -415,6 +425,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     verdict = speed_ok and mem_ok
     print("PASS" if verdict else "FAIL: target missed")
+    if args.memory != "none":
+        import bench_memory  # beside this file
+
+        print()
+        memory = bench_memory.main(["--case", args.memory])
+        verdict = verdict and memory == 0
     return 0 if verdict else 2
 
 

@@ -8,7 +8,11 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
 2. **discover** (mapped, one per source) reads feeds, sitemaps, URL lists and saved files.
 3. **collect** (mapped, one per source) fetches politely, extracts and normalises each page;
    every URL becomes a fetch row with its outcome, failures included.
-4. **land** rewrites the run date's Parquet partitions under `landing/`.
+4. **land** rewrites the run date's Parquet partitions under `landing/`. It runs whatever
+   the mapped tasks did (trigger rule `all_done`): a source whose discover or collect task
+   failed (after its retries) becomes one `source_failed` fetch row with the reason, and
+   every other source lands. `collect` is `all_done` too, so one failed discover does not
+   stop the other sources' collection.
 5. **load** replaces the run date in the DuckDB `landing` schema (pool `duckdb_writer`).
 6. **stories** finds copies, clusters the night's new articles into stories with the
    recent ones, names rewrites' sources and records story merges (same pool).
@@ -18,6 +22,9 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
 8. **dbt** builds staging → intermediate → marts through cosmos, one task per model
    (same pool: DuckDB has a single writer).
 9. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
+10. **check_sources** fails (without retries) when a source failed tonight, naming each with
+   its reason: the warehouse is already refreshed with every good source, and the DagRun
+   ends `failed` so the night is visible as a problem, beside the failed source's task.
 
 Every task works on the run's logical date only (`run_date`), so any task, or the whole
 day, can be re-run and gives the same rows.
@@ -30,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import TriggerRule, dag, get_current_context, task
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -89,7 +96,8 @@ def news_daily() -> None:
         get_current_context()["source_id"] = source["id"]  # type: ignore[typeddict-unknown-key]
         return pipeline.discover(source, _run_date(), _settings())
 
-    @task(map_index_template="{{ source_id }}")
+    # all_done: a failed discover leaves no output, so collect expands over the others
+    @task(map_index_template="{{ source_id }}", trigger_rule=TriggerRule.ALL_DONE)
     def collect(discovery: dict[str, Any]) -> dict[str, Any]:
         """Fetch, extract and normalise one source's candidates."""
         from wirehouse import pipeline
@@ -97,9 +105,11 @@ def news_daily() -> None:
         get_current_context()["source_id"] = discovery["source_id"]  # type: ignore[typeddict-unknown-key]
         return pipeline.collect(discovery, _settings())
 
-    @task
+    # all_done: a failed source must not hold back the others; its missing output is a row
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def land(sources: list[dict[str, Any]], collected: list[dict[str, Any]]) -> dict[str, str]:
-        """Rewrite the run date's landing partitions from all sources' outputs."""
+        """Rewrite the run date's landing partitions from every source that collected, and
+        one `source_failed` row for each source that did not."""
         from wirehouse import pipeline
 
         return pipeline.land_run(_run_date(), sources, list(collected), _settings())
@@ -139,6 +149,20 @@ def news_daily() -> None:
 
         return pipeline.publish_run(_settings())
 
+    @task
+    def check_sources(landed: dict[str, str]) -> None:
+        """Fail the night (visibly, after everything good is published) when a source failed."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from wirehouse import pipeline
+
+        failed = pipeline.failed_sources(_run_date(), _settings())
+        if failed:
+            # a source's own retries already ran: retrying this check would change nothing
+            raise AirflowFailException(
+                f"{len(failed)} source(s) failed tonight: " + "; ".join(failed)
+            )
+
     dbt_models = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(
@@ -171,7 +195,7 @@ def news_daily() -> None:
     landed = land(sources, collected)
     clustered = stories(load(landed))
     recognised = load_entities(entities(landed))
-    [clustered, recognised] >> dbt_models >> publish()
+    [clustered, recognised] >> dbt_models >> publish() >> check_sources(landed)
 
 
 news_daily()

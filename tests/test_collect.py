@@ -262,10 +262,13 @@ def test_refresh_fetches_known_urls_again(httpserver: HTTPServer) -> None:
 
 
 def test_max_urls_caps_fetches_and_records_the_rest(httpserver: HTTPServer) -> None:
+    """URLs beyond max_urls are not fetched; they are counted into ONE over_limit row for
+    the source and night (url: its home page), however many there are."""
     pages = {
         "/news/harbour": (article_page("Harbour", HARBOUR), "text/html"),
         "/news/library": (article_page("Library", LIBRARY), "text/html"),
         "/news/ferry": (article_page("Ferry", FERRY), "text/html"),
+        "/news/quay": (article_page("Quay", HARBOUR), "text/html"),
     }
     serve(httpserver, pages)
     urls = [httpserver.url_for(p) for p in pages]
@@ -273,11 +276,16 @@ def test_max_urls_caps_fetches_and_records_the_rest(httpserver: HTTPServer) -> N
         make_source(httpserver, urls, max_urls=2),
         [Candidate(url=url, via="feed") for url in urls],
     )
-    assert outcomes(got) == sorted([(urls[0], "ok"), (urls[1], "ok"), (urls[2], "over_limit")])
+    home = httpserver.url_for("/")
+    assert outcomes(got) == sorted([(urls[0], "ok"), (urls[1], "ok"), (home, "over_limit")])
     over = next(r for r in got.fetches if r["outcome"] == "over_limit")
-    assert (over["attempts"], over["error"]) == (0, "source max_urls=2")
+    assert (over["url_kind"], over["attempts"], over["error"]) == (
+        "source",
+        0,
+        "2 candidates over max_urls=2",
+    )
     assert [a["url"] for a in got.articles] == urls[:2]
-    assert "/news/ferry" not in hits(httpserver)
+    assert "/news/ferry" not in hits(httpserver) and "/news/quay" not in hits(httpserver)
     assert len({r["fetch_id"] for r in got.fetches}) == 3
 
 

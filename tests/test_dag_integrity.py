@@ -83,6 +83,22 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
     assert any(u.startswith("dbt.") for u in dag.get_task("publish").upstream_task_ids)
 
 
+def test_one_failed_source_does_not_stop_the_night(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """A failed mapped discover/collect leaves no output: collect and land still run over
+    the others (all_done), everything after land keeps the default all_success (land
+    itself succeeds), and a last check fails the DagRun so the night is seen as a problem."""
+    dag = dagbag.dags["news_daily"]
+    assert dag.get_task("collect").trigger_rule == "all_done"
+    assert dag.get_task("land").trigger_rule == "all_done"
+    assert dag.get_task("land").upstream_task_ids == {"list_sources", "collect"}
+    for task_id in ("load", "stories", "entities", "load_entities", "publish"):
+        assert dag.get_task(task_id).trigger_rule == "all_success", task_id
+    check = dag.get_task("check_sources")
+    assert check.upstream_task_ids == {"land", "publish"}
+    assert check.downstream_task_ids == set()
+    assert [t.task_id for t in dag.tasks if not t.downstream_task_ids] == ["check_sources"]
+
+
 def test_dag_file_does_no_io_at_import(tmp_path: Path, dbt_manifest: Path) -> None:
     """Importing the DAG touches neither the sources file nor the data folder, and does not
     load the heavy extraction/warehouse libraries (the dag-processor parses it often)."""

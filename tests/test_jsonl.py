@@ -467,3 +467,52 @@ def test_lenient_dates_read_whole_datelines_and_tokenised_text() -> None:
     # no year, no date: better undated than guessed
     assert parse_date_leniently("Oct. 9 8 : 12 PM EDT", fetched) is None
     assert parse_date_leniently("31 / 02 / 2019", fetched) is None
+
+
+def test_line_reader_streams_forward_and_checks_each_line(tmp_path: Path) -> None:
+    """Lines are read forward, a line at a time; a line asked for behind the reader
+    reopens the file; a line gone or changed since discovery is a file_error."""
+    path = write_lines(
+        tmp_path / "d.jsonl",
+        [record(id=str(i), text=f"Text {i}.") for i in range(1, 6)],
+    )
+    src = str(path)
+    with jsonl.LineReader("dumps") as lines:
+        assert b'"id": "2"' in lines.take(src, 2, jsonl.id_identity("dumps", "2"))
+        assert b'"id": "5"' in lines.take(src, 5, jsonl.id_identity("dumps", "5"))
+        assert b'"id": "1"' in lines.take(src, 1, jsonl.id_identity("dumps", "1"))  # reopened
+        with pytest.raises(jsonl.BadLine, match="changed since discovery"):
+            lines.take(src, 3, jsonl.id_identity("dumps", "4"))
+        with pytest.raises(jsonl.BadLine, match="gone") as gone:
+            lines.take(src, 9, jsonl.id_identity("dumps", "9"))
+        assert gone.value.outcome == "file_error"
+
+
+def test_collection_streams_a_dump_instead_of_holding_it(tmp_path: Path) -> None:
+    """The first article comes out after a bounded number of lines were read and archived
+    (the pages in flight), not after the whole dump: nothing holds every body."""
+    from wirehouse import collect as collect_module
+    from wirehouse.collect import iter_collect
+
+    lines = 600
+    write_lines(
+        tmp_path / "big.jsonl",
+        [record(id=str(i), text=f"Item {i}.\n" + "\n".join(QUARRY)) for i in range(lines)],
+    )
+    src = source(tmp_path, "big.jsonl")
+    archived = []
+
+    def keep(result: FetchResult) -> None:
+        archived.append(result.url)
+
+    with Fetcher("Wirehouse-test/1") as fetcher:
+        candidates, attempts = discover_source(src, fetcher)
+        rows = iter_collect(src, RUN_DATE, candidates, attempts, fetcher, archive=keep)
+        first = next(r for table, r in rows if table == "articles")
+        in_flight = len(archived)
+        rest = [r for table, r in rows if table == "articles"]
+    fetch_window = max(collect_module.FETCH_WINDOW, 2 * collect_module.WORKERS)
+    assert first["url"] == "jsonl:dumps/0"
+    # submitted but not handed on, handed on but not extracted, and the one yielded
+    assert in_flight <= fetch_window + collect_module.EXTRACT_WINDOW + 1 < lines
+    assert len(rest) == lines - 1 and len(archived) == lines

@@ -83,7 +83,7 @@ _PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 _WORD_RE = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a big night has one per distinct short paragraph
 class ParagraphStat:
     """One night's count of a source's pages containing a paragraph (each page once)."""
 
@@ -156,7 +156,7 @@ def _check_date(value: str, name: str) -> date:
 
 
 def night_stats(
-    source_id: str, run_date: str, bodies: list[str]
+    source_id: str, run_date: str, bodies: Iterable[str]
 ) -> tuple[list[ParagraphStat], int]:
     """One source's night: per paragraph key, the number of distinct pages containing it,
     and the number of distinct pages.
@@ -175,14 +175,19 @@ def night_stats(
     page count (descending), then key.
     """
     _check_date(run_date, "run_date")
-    seen_bodies: set[tuple[str, ...]] = set()
+    # a digest of each page's paragraph keys, not the keys: a big night has a million pages
+    seen_bodies: set[bytes] = set()
     counts: dict[str, int] = {}
     examples: dict[str, str] = {}
     pages = 0
     for body in bodies:
         paragraphs = _paragraphs(body)
-        identity = tuple(paragraph_key(p) for p in paragraphs)
-        if not identity or identity in seen_bodies:
+        if not paragraphs:
+            continue
+        identity = hashlib.sha256(
+            " ".join(paragraph_key(p) for p in paragraphs).encode("ascii")
+        ).digest()[:16]
+        if identity in seen_bodies:
             continue
         seen_bodies.add(identity)
         pages += 1
@@ -251,7 +256,10 @@ def learn(
 
     total_pages = sum(n for night, n in page_totals.items() if in_window(night))
     # (key, night) -> row; a repeated night keeps its largest count (idempotent).
-    per_night: dict[tuple[str, str], ParagraphStat] = {}
+    # an upper bound of each key's page count (repeated nights not yet collapsed): only keys
+    # that could pass are kept below, so a big night's million one-page paragraphs cost
+    # one counter each here, not a row in every table of this function
+    bound: dict[str, int] = {}
     for stat in history:
         if not in_window(stat.run_date):
             continue
@@ -262,6 +270,14 @@ def learn(
                 f"{source_id} {stat.run_date}: paragraph {stat.paragraph_key} on "
                 f"{stat.page_count} pages of {page_totals[stat.run_date]}"
             )
+        bound[stat.paragraph_key] = bound.get(stat.paragraph_key, 0) + stat.page_count
+    need = max(min_pages, min_share * total_pages * (1 - 1e-9))  # never stricter than _judge
+    possible = {key for key, count in bound.items() if count >= need}
+    del bound
+    per_night: dict[tuple[str, str], ParagraphStat] = {}
+    for stat in history:
+        if stat.paragraph_key not in possible or not in_window(stat.run_date):
+            continue
         slot = (stat.paragraph_key, stat.run_date)
         current = per_night.get(slot)
         if current is None or (stat.page_count, stat.example) > (

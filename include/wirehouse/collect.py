@@ -10,7 +10,8 @@ later from the archive (:func:`extract_result` is the one code path for both).
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,14 @@ from wirehouse.urls import article_key, stable_hash
 MAX_FILE_BYTES = 20 * 1024 * 1024
 WORKERS = 16
 MIN_PAGES_PER_PROCESS = 50  # spawning a worker (imports) costs about as much as 50 pages
+# pages in flight: enough to keep every thread fetching and both cores extracting (a
+# 5 MB page cap makes the worst case 64 + 64 pages, 640 MB; typical pages are 30-60 KB)
+FETCH_WINDOW = 64
+EXTRACT_WINDOW = 64
 PAGE_KINDS = ("article", "file")
+# the url_kind of a row about a whole source (url = its home_url), not one URL: the night's
+# aggregated `over_limit` row and a failed task's `source_failed` row
+SOURCE_KIND = "source"
 
 
 @dataclass
@@ -133,7 +141,7 @@ def read_warc_record(candidate: Candidate) -> FetchResult:
     return result
 
 
-def read_jsonl_line(candidate: Candidate, lines: jsonl.LineCache) -> FetchResult:
+def read_jsonl_line(candidate: Candidate, lines: jsonl.LineReader) -> FetchResult:
     """One line of a JSON Lines dump, as if it had been fetched: the line is the body (so it
     is archived, skipped on later nights and re-extractable like any page) and its content
     type routes it to :func:`wirehouse.extract.extract_record` instead of the HTML path."""
@@ -151,7 +159,7 @@ def read_jsonl_line(candidate: Candidate, lines: jsonl.LineCache) -> FetchResult
     )
 
 
-def fetch_candidate(candidate: Candidate, fetcher: Fetcher, lines: jsonl.LineCache) -> FetchResult:
+def fetch_candidate(candidate: Candidate, fetcher: Fetcher, lines: jsonl.LineReader) -> FetchResult:
     """Fetch or read one candidate, whatever kind it is (`lines` serves JSON Lines dumps)."""
     if candidate.via == "file":
         return read_file(candidate)
@@ -261,6 +269,18 @@ def _charset_of(content_type: str | None) -> str | None:
     return None
 
 
+def over_limit_result(source: Source, over: int) -> FetchResult:
+    """The night's one `over_limit` row of a source: how many candidates were left out,
+    under the source's home page (one row, however many URLs: a row per URL would make
+    an unbounded night from a bounded one)."""
+    return FetchResult(
+        url=source.home_url,
+        outcome="over_limit",
+        attempts=0,
+        error=f"{over} candidates over max_urls={source.url_cap('url')}",
+    )
+
+
 def collect_source(
     source: Source,
     run_date: str,
@@ -273,14 +293,48 @@ def collect_source(
     extract: bool = True,
     workers: int = WORKERS,
 ) -> Collected:
-    """All rows of one source for one run: entry-point attempts, then one row per candidate.
+    """All rows of one source for one run, as lists (see :func:`iter_collect`, which
+    streams them for a source too big to hold)."""
+    collected = Collected(fetches=[], articles=[])
+    for table, row in iter_collect(
+        source,
+        run_date,
+        candidates,
+        discovery_attempts,
+        fetcher,
+        known_urls=known_urls,
+        archive=archive,
+        extract=extract,
+        workers=workers,
+    ):
+        (collected.fetches if table == "fetches" else collected.articles).append(row)
+    return collected
+
+
+def iter_collect(
+    source: Source,
+    run_date: str,
+    candidates: Iterable[Candidate],
+    discovery_attempts: Iterable[tuple[str, FetchResult]],
+    fetcher: Fetcher,
+    *,
+    known_urls: frozenset[str] = frozenset(),
+    archive: Callable[[FetchResult], None] | None = None,
+    extract: bool = True,
+    workers: int = WORKERS,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """All rows of one source for one run, streamed as ``("fetches", row)`` and
+    ``("articles", row)``: entry-point attempts, rows of candidates skipped without a
+    request, then each collected candidate's fetch row (and article) in candidate order.
 
     Candidates already fetched successfully on an earlier night (`known_urls`) are not
-    fetched again unless the source sets `refresh`; they, repeated URLs and URLs beyond
-    `max_urls` still get a row (`already_fetched`, `duplicate_url`, `over_limit`), so no
-    URL disappears silently. Lines of JSON Lines dumps are not counted against `max_urls`:
-    reading them asks nothing of any publisher, and a dump is meant to come in whole; saved
-    pages and WARC records only when the source sets `max_urls` (see `Source.url_cap`)."""
+    fetched again unless the source sets `refresh`; they and repeated URLs still get a row
+    each (`already_fetched`, `duplicate_url`), so no URL disappears silently. Candidates
+    beyond the source's cap (`Source.url_cap`: `max_urls` for fetched URLs; saved pages and
+    WARC records only when the source sets `max_urls`; JSON Lines lines never, since reading
+    them asks nothing of any publisher) are counted into one `over_limit` row. Each body is
+    archived, extracted and released as it comes: only the pages in flight are held, never
+    the whole source."""
     counts: dict[tuple[str, str], int] = {}
 
     def row(kind: str, result: FetchResult, listed: Candidate | None = None) -> dict[str, Any]:
@@ -288,12 +342,13 @@ def collect_source(
         counts[key] = counts.get(key, 0) + 1
         return fetch_row(run_date, source.id, kind, result, counts[key], listed=listed)
 
-    fetches = [row(kind, result) for kind, result in discovery_attempts]
+    for kind, result in discovery_attempts:
+        yield "fetches", row(kind, result)
     todo: list[Candidate] = []
     seen: set[str] = set()
     requests = 0  # candidates that count against max_urls
+    over = 0
     for cand in candidates:
-        kind = url_kind_of(cand)
         skip = None
         if cand.url in seen:
             skip = FetchResult(
@@ -310,23 +365,58 @@ def collect_source(
                 error="fetched successfully on an earlier night",
             )
         elif (cap := source.url_cap(cand.via)) is not None and requests >= cap:
-            skip = FetchResult(
-                url=cand.url,
-                outcome="over_limit",
-                attempts=0,
-                error=f"source max_urls={cap}",
-            )
+            over += 1
+            continue
         if skip is not None:
-            fetches.append(row(kind, skip, cand))
+            yield "fetches", row(url_kind_of(cand), skip, cand)
             continue
         seen.add(cand.url)
         todo.append(cand)
         requests += source.url_cap(cand.via) is not None
+    if over:
+        yield "fetches", row(SOURCE_KIND, over_limit_result(source, over))
+    del seen
 
-    lines = jsonl.LineCache(source.id)
+    seen_articles: set[object] = set()
+    for cand, result, extracted in _fetch_and_extract(
+        todo, fetcher, archive=archive, extract=extract, workers=workers, source_id=source.id
+    ):
+        key = extracted["article_id"] if extracted else None
+        article = first_of_article(result, extracted, key, seen_articles)
+        frow = row(url_kind_of(cand), result, cand)
+        yield "fetches", frow
+        if article:
+            yield (
+                "articles",
+                {
+                    **article,
+                    "run_date": run_date,
+                    "source_id": source.id,
+                    "fetch_id": frow["fetch_id"],
+                    "fetched_at": result.fetched_at,
+                    "listed_at": frow["listed_at"],
+                },
+            )
 
-    def fetch_one(cand: Candidate) -> tuple[FetchResult, bytes]:
-        result = fetch_candidate(cand, fetcher, lines)
+
+def _fetch_and_extract(
+    todo: list[Candidate],
+    fetcher: Fetcher,
+    *,
+    archive: Callable[[FetchResult], None] | None,
+    extract: bool,
+    workers: int,
+    source_id: str,
+) -> Iterator[tuple[Candidate, FetchResult, dict[str, Any] | None]]:
+    """(candidate, result, extracted article or None) for each candidate, in order.
+
+    Network on threads; extraction (CPU-bound) on processes, fed as pages arrive, so both
+    cores work. At most `FETCH_WINDOW` fetches and `EXTRACT_WINDOW` extractions are in
+    flight: a body is released as soon as its page is extracted, so memory does not grow
+    with the source. JSON Lines are read here, on this thread, in candidate order (so
+    the dump is read forward once); archiving them is left to the threads."""
+
+    def store(result: FetchResult) -> tuple[FetchResult, bytes]:
         body, result.body = result.body, b""
         if not result.ok:
             return result, b""
@@ -338,45 +428,50 @@ def collect_source(
             result.outcome, result.error = "extraction_empty", "empty body"
         return result, body
 
-    # network on threads; extraction (CPU-bound) on processes, fed as pages arrive, so both
-    # cores work and only the pages in flight are held in memory
-    results: list[tuple[FetchResult, Any, bytes, datetime | None]] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool, _extractor(len(todo)) as extractor:
-        for cand, (result, body) in zip(todo, pool.map(fetch_one, todo), strict=True):
-            listed_at = parse_timestamp(cand.lastmod)
+    fetching: deque[tuple[Candidate, Future[tuple[FetchResult, bytes]]]] = deque()
+    extracting: deque[tuple[Candidate, FetchResult, Future[Any] | None, bytes, Any]] = deque()
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        _extractor(len(todo)) as extractor,
+        jsonl.LineReader(source_id) as lines,
+    ):
+        fetch_window = max(FETCH_WINDOW, 2 * workers)
+
+        def advance() -> None:
+            """Hand the oldest fetch to extraction (waiting for it if need be)."""
+            cand, fetched = fetching.popleft()
+            result, body = fetched.result()
             if extract and result.ok:
+                listed_at = parse_timestamp(cand.lastmod)
                 job = extractor.submit(_extract_job, result, body, listed_at)
-                results.append((result, job, body, listed_at))
+                extracting.append((cand, result, job, body, listed_at))
             else:
-                results.append((result, None, b"", None))
-        done = []
-        for result, job, body, listed_at in results:
+                extracting.append((cand, result, None, b"", None))
+
+        def finish() -> tuple[Candidate, FetchResult, dict[str, Any] | None]:
+            cand, result, job, body, listed_at = extracting.popleft()
             if job is None:
-                done.append((result, None))
-                continue
+                return cand, result, None
             try:
                 outcome, error, article = job.result()
                 result.outcome, result.error = outcome, error
             except Exception:  # a worker that died (e.g. out of memory) must not lose the page
                 article = extract_result(result, body, listed_at)
-            done.append((result, article))
+            return cand, result, article
 
-    articles: list[dict[str, Any]] = []
-    seen_articles: set[object] = set()
-    for cand, (result, extracted) in zip(todo, done, strict=True):
-        key = extracted["article_id"] if extracted else None
-        article = first_of_article(result, extracted, key, seen_articles)
-        frow = row(url_kind_of(cand), result, cand)
-        fetches.append(frow)
-        if article:
-            articles.append(
-                {
-                    **article,
-                    "run_date": run_date,
-                    "source_id": source.id,
-                    "fetch_id": frow["fetch_id"],
-                    "fetched_at": result.fetched_at,
-                    "listed_at": frow["listed_at"],
-                }
-            )
-    return Collected(fetches=fetches, articles=articles)
+        for cand in todo:
+            if cand.via == "jsonl":
+                fetched = pool.submit(store, read_jsonl_line(cand, lines))
+            else:
+                fetched = pool.submit(lambda c: store(fetch_candidate(c, fetcher, lines)), cand)
+            fetching.append((cand, fetched))
+            while len(fetching) > fetch_window:
+                advance()
+                while len(extracting) > EXTRACT_WINDOW:
+                    yield finish()
+        while fetching:
+            advance()
+            while len(extracting) > EXTRACT_WINDOW:
+                yield finish()
+        while extracting:
+            yield finish()

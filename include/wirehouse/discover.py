@@ -72,7 +72,7 @@ NEWS_NS_MARK = "/sitemap-news/"  # http://www.google.com/schemas/sitemap-news/0.
 XML_READ_PIECE = 64 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a big dump or sitemap has hundreds of thousands
 class Candidate:
     """A URL (or saved page) to collect, with how it was found."""
 
@@ -385,6 +385,7 @@ def discover_jsonl(path: Path, source_id: str) -> tuple[list[Candidate], list[Fe
         )
 
     last = 0
+    where = str(path)  # one string for every line's candidate
     try:
         for last, line in jsonl.iter_lines(path):
             if line is None:
@@ -398,7 +399,7 @@ def discover_jsonl(path: Path, source_id: str) -> tuple[list[Candidate], list[Fe
             except ValueError as exc:  # a URL urllib or wirehouse.urls cannot parse
                 bad(last, "invalid_url", f"'url' is not a valid URL: {exc}", len(line))
                 continue
-            candidates.append(Candidate(url=identity, via="jsonl", path=str(path), offset=last))
+            candidates.append(Candidate(url=identity, via="jsonl", path=where, offset=last))
     except (OSError, EOFError) as exc:  # e.g. a truncated gzip: keep what came before
         failures.append(
             FetchResult(

@@ -67,6 +67,7 @@ OUTCOMES = (
     "already_fetched",
     "file_error",
     "over_limit",
+    "source_failed",
 )
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -34,7 +34,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -187,35 +186,56 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
                 yield number, line
 
 
-class LineCache:
-    """The lines of a source's dumps for the collector's fetch threads: each file is read
-    once, on first use, and each line is handed over once and then dropped. Lines are
-    checked against the identity discovery gave them, so a dump rewritten between
-    discovery and collection cannot put one article's text under another's identity."""
+class LineReader:
+    """The lines of a source's dumps for the collector, streamed: candidates of one dump
+    come in line order, so each file is read forward once, a line at a time, and only the
+    line asked for is held (lines in between, already collected or bad, are passed over).
+    A line asked for behind the reader's position reopens the file. Lines are checked
+    against the identity discovery gave them, so a dump rewritten between discovery and
+    collection cannot put one article's text under another's identity. Not thread-safe:
+    the collector reads lines on its own thread, in candidate order."""
 
     def __init__(self, source_id: str) -> None:
         self.source_id = source_id
-        self._lock = threading.Lock()
-        self._files: dict[str, dict[int, bytes | None]] = {}
+        self._files: dict[str, tuple[Iterator[tuple[int, bytes | None]], int]] = {}
         self._errors: dict[str, str] = {}
 
-    def _load(self, path: str) -> dict[int, bytes | None]:
-        with self._lock:
-            if path not in self._files:
-                lines: dict[int, bytes | None] = {}
-                try:
-                    for number, line in iter_lines(Path(path)):
-                        lines[number] = line
-                except (OSError, EOFError) as exc:
-                    self._errors[path] = repr(exc)
-                self._files[path] = lines
-            return self._files[path]
+    def _line(self, path: str, number: int) -> bytes | None:
+        lines, position = self._files.get(path, (None, 0))
+        if lines is None or number <= position:
+            self._close(path)
+            lines, position = iter_lines(Path(path)), 0
+        line: bytes | None = None
+        try:
+            while position < number:
+                position, line = next(lines)
+        except StopIteration:
+            line, position = None, number
+        except (OSError, EOFError) as exc:
+            self._errors[path] = repr(exc)
+            line, position = None, number
+        self._files[path] = (lines, position)
+        return line if position == number else None
+
+    def _close(self, path: str) -> None:
+        lines, _ = self._files.pop(path, (None, 0))
+        close = getattr(lines, "close", None)
+        if close is not None:
+            close()
+
+    def close(self) -> None:
+        for path in list(self._files):
+            self._close(path)
+
+    def __enter__(self) -> LineReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def take(self, path: str, number: int, identity: str) -> bytes:
         """Line `number` of `path`; BadLine (`file_error`) when it is gone or changed."""
-        lines = self._load(path)
-        with self._lock:
-            line = lines.pop(number, None)
+        line = self._line(path, number)
         if line is None:
             error = self._errors.get(path, "the line is gone")
             raise BadLine("file_error", f"line {number} of {path}: {error}")

@@ -185,6 +185,10 @@ STORY_TABLES = ("article_signatures", "article_stories", "story_merges", "term_f
 ENTITY_TABLES = ("article_entities", "entity_mentions")
 
 
+# the tables a collect task writes for its source (work files that `land` consolidates)
+COLLECTED_TABLES = ("fetches", "articles", "source_boilerplate")
+
+
 def to_table(name: str, rows: Iterable[dict[str, Any]]) -> pa.Table:
     """Rows to an Arrow table with the landing schema (missing keys become nulls)."""
     schema = SCHEMAS[name]

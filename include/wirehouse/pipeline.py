@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wirehouse import boilerplate, land, load, migrate_ids, publish, raw
-from wirehouse.collect import PAGE_KINDS, collect_source, extract_result, first_of_article
+from wirehouse.collect import (
+    PAGE_KINDS,
+    SOURCE_KIND,
+    extract_result,
+    fetch_row,
+    first_of_article,
+    iter_collect,
+)
 from wirehouse.config import Settings
 from wirehouse.discover import Candidate, discover_source
 from wirehouse.extract import rebody
@@ -51,16 +59,44 @@ def _earlier_run_dirs(settings: Settings, run_date: str) -> list[Path]:
     return sorted(dirs)
 
 
+def discovered_path(settings: Settings, run_date: str, source_id: str) -> Path:
+    """A source's discoveries of a night: JSON Lines, a header line (the source and its
+    entry-point attempts) and then one candidate a line, so neither discover nor collect
+    holds a big source's candidates as one document."""
+    return run_collector_dir(settings, run_date) / "discovered" / f"{source_id}.jsonl"
+
+
+def _discovered_header(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        return json.loads(fh.readline())
+
+
+def _discovered_candidates(path: Path) -> Iterator[Candidate]:
+    paths: dict[str, str] = {}  # one string per dump or WARC file, however many lines it has
+    with path.open(encoding="utf-8") as fh:
+        fh.readline()
+        for line in fh:
+            fields = json.loads(line)
+            if fields.get("path") is not None:
+                fields["path"] = paths.setdefault(fields["path"], fields["path"])
+            yield Candidate(**fields)
+
+
 def previous_validators(settings: Settings, source_id: str, run_date: str) -> dict[str, dict]:
     """ETag / Last-Modified of each feed, sitemap and URL list from the last earlier night
     (under the URL as recorded and as the current rules canonicalise it, as child sitemaps
     are looked up)."""
     for run_dir in reversed(_earlier_run_dirs(settings, run_date)):
-        path = run_dir / "discovered" / f"{source_id}.json"
-        if path.exists():
-            attempts = json.loads(path.read_text(encoding="utf-8"))["attempts"]
+        path = run_dir / "discovered" / f"{source_id}.jsonl"
+        old = path.with_suffix(".json")  # one JSON document, as earlier versions wrote it
+        if path.exists() or old.exists():
+            header = (
+                _discovered_header(path)
+                if path.exists()
+                else json.loads(old.read_text(encoding="utf-8"))
+            )
             validators: dict[str, dict] = {}
-            for a in attempts:
+            for a in header["attempts"]:
                 if a["outcome"] in ("ok", "not_modified") and (
                     a.get("etag") or a.get("last_modified")
                 ):
@@ -77,11 +113,16 @@ def previous_validators(settings: Settings, source_id: str, run_date: str) -> di
 URL_VERSION_KEY = b"wirehouse.canonical_url_version"
 
 
-def _with_url_version(table: pa.Table) -> pa.Table:
-    """The collector's work file, marked with the canonical URL rules it was made by."""
-    return table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), URL_VERSION_KEY: str(CANONICAL_VERSION).encode()}
+def _url_versioned(schema: pa.Schema) -> pa.Schema:
+    """A collector work file's schema, marked with the canonical URL rules it was made by."""
+    return schema.with_metadata(
+        {**(schema.metadata or {}), URL_VERSION_KEY: str(CANONICAL_VERSION).encode()}
     )
+
+
+def _with_url_version(table: pa.Table) -> pa.Table:
+    """A collector work file's rows, marked with the canonical URL rules they were made by."""
+    return table.replace_schema_metadata(_url_versioned(table.schema).metadata)
 
 
 def _url_version(path: Path) -> int:
@@ -158,22 +199,67 @@ def _result_from_json(data: dict[str, Any]) -> tuple[str, FetchResult]:
     return kind, FetchResult(**values)
 
 
+MAX_FAILURE_CHARS = 2000  # a reason is for people: a traceback's last words, not the whole of it
+
+
+def failure_path(settings: Settings, run_date: str, source_id: str) -> Path:
+    """Where a source's failed discover or collect task leaves its reason for `land`."""
+    return run_collector_dir(settings, run_date) / "failed" / f"{source_id}.json"
+
+
+@contextmanager
+def recording_failure(
+    settings: Settings, run_date: str, source_id: str, stage: str
+) -> Iterator[None]:
+    """Run one source's task; when it raises, write `failed/<source>.json` with the reason
+    (then re-raise, so Airflow retries and the task instance shows failed). On success the
+    file is removed: a re-run that works replaces the failure. `land` reads the file for
+    every source that left no output, so a crash becomes a row, not a lost night."""
+    path = failure_path(settings, run_date, source_id)
+    try:
+        yield
+    except BaseException as exc:  # a kill (timeout, SIGTERM) is a failure worth a reason too
+        reason = f"{stage} failed: {type(exc).__name__}: {exc}"[:MAX_FAILURE_CHARS]
+        failure = {
+            "source_id": source_id,
+            "stage": stage,
+            "error": reason,
+            "failed_at": datetime.now(UTC).isoformat(),
+        }
+        # the original error matters more; without the file land still records the source
+        with suppress(OSError):
+            _atomic_write_text(path, json.dumps(failure))
+        raise
+    path.unlink(missing_ok=True)
+
+
 def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> dict[str, Any]:
-    """Discover one source's candidates; writes `discovered/<source>.json` in the night's
-    collector folder (with the validators the next night's conditional GETs use)."""
+    """Discover one source's candidates; writes `discovered/<source>.jsonl` in the night's
+    collector folder (with the validators the next night's conditional GETs use). A crash
+    is recorded for `land` (see :func:`recording_failure`) and re-raised."""
     source = Source.from_dict(source_dict)
+    with recording_failure(settings, _check_date(run_date), source.id, "discover"):
+        return _discover(source, run_date, settings)
+
+
+def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, Any]:
     validators = previous_validators(settings, source.id, run_date)
     with _fetcher(settings, source) as fetcher:
         candidates, attempts = discover_source(
             source, fetcher, validators=validators, archive=_archiver(settings)
         )
-    path = run_collector_dir(settings, run_date) / "discovered" / f"{source.id}.json"
-    payload = {
+    path = discovered_path(settings, run_date, source.id)
+    header = {
         "source": source.to_dict(),
-        "candidates": [c.to_dict() for c in candidates],
         "attempts": [_result_to_json(kind, r) for kind, r in attempts],
     }
-    _atomic_write_text(path, json.dumps(payload))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(header) + "\n")
+        for cand in candidates:
+            fh.write(json.dumps(cand.to_dict()) + "\n")
+    os.replace(tmp, path)
     return {
         "source_id": source.id,
         "run_date": run_date,
@@ -187,15 +273,84 @@ def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> 
 
 def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Fetch, extract and normalise one source's candidates, skipping pages fetched on an
-    earlier night; writes the night's collector Parquet files."""
-    payload = json.loads(Path(discovery["path"]).read_text(encoding="utf-8"))
-    source = Source.from_dict(payload["source"])
+    earlier night; writes the night's collector Parquet files. A crash is recorded for
+    `land` (see :func:`recording_failure`) and re-raised."""
+    run_date = _check_date(discovery["run_date"])
+    with recording_failure(settings, run_date, discovery["source_id"], "collect"):
+        return _collect(discovery, settings)
+
+
+ROWS_PER_BATCH = 10_000  # rows buffered before a Parquet write: a few MB of articles
+
+
+class _RowWriter:
+    """Rows to a Parquet file with a landing schema, a batch at a time (a source's rows
+    are never all held), written to a temporary name and moved into place on success."""
+
+    def __init__(self, path: Path, table: str) -> None:
+        self.path, self.table, self.count = path, table, 0
+        self._tmp = path.with_suffix(".tmp")
+        # marked with the canonical URL rules the rows were made by (see _url_version)
+        self._writer = pq.ParquetWriter(self._tmp, _url_versioned(land.SCHEMAS[table]))
+        self._rows: list[dict[str, Any]] = []
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        self.count += 1
+        if len(self._rows) >= ROWS_PER_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._writer.write_table(land.to_table(self.table, self._rows))
+            self._rows = []
+
+    def close(self) -> None:
+        """Finish the file and move it into place (no temporary file is left on failure)."""
+        try:
+            self._flush()
+            self._writer.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)
+            raise
+
+    def __enter__(self) -> _RowWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._writer.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+def _batches(path: Path, columns: list[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """A Parquet file's rows, a batch at a time."""
+    for batch in pq.ParquetFile(path).iter_batches(ROWS_PER_BATCH, columns=columns):
+        yield batch.to_pylist()
+
+
+def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    header = _discovered_header(Path(discovery["path"]))
+    source = Source.from_dict(header["source"])
     run_date = discovery["run_date"]
-    candidates = [Candidate(**c) for c in payload["candidates"]]
-    attempts = [_result_from_json(a) for a in payload["attempts"]]
+    candidates = list(_discovered_candidates(Path(discovery["path"])))
+    attempts = [_result_from_json(a) for a in header["attempts"]]
     known = previously_fetched(settings, source.id, run_date)
-    with _fetcher(settings, source) as fetcher:
-        collected = collect_source(
+    out_dir = run_collector_dir(settings, run_date) / "collected"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {t: out_dir / f"{source.id}.{t}.parquet" for t in land.COLLECTED_TABLES}
+    # tonight's articles as extracted, before the source's boilerplate is stripped: the
+    # night's paragraph counts are taken from them, then they are stripped a batch at a time
+    unstripped = out_dir / f"{source.id}.articles-unstripped.parquet"
+    with (
+        _fetcher(settings, source) as fetcher,
+        _RowWriter(paths["fetches"], "fetches") as fetches,
+        _RowWriter(unstripped, "articles") as extracted,
+    ):
+        rows = iter_collect(
             source,
             run_date,
             candidates,
@@ -204,27 +359,29 @@ def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
             known_urls=known,
             archive=_archiver(settings),
         )
-    articles, learned = apply_source_boilerplate(settings, source.id, run_date, collected.articles)
-    out_dir = run_collector_dir(settings, run_date) / "collected"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    tables = (
-        ("fetches", collected.fetches),
-        ("articles", articles),
-        ("source_boilerplate", learned),
+        for table, row in rows:
+            (fetches if table == "fetches" else extracted).write(row)
+    del candidates, attempts
+    keys, learned = learn_source_boilerplate(
+        settings,
+        source.id,
+        run_date,
+        (row["body"] for batch in _batches(unstripped, ["body"]) for row in batch),
     )
-    for table, rows in tables:
-        path = out_dir / f"{source.id}.{table}.parquet"
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(_with_url_version(land.to_table(table, rows)), tmp)
-        os.replace(tmp, path)
-        paths[table] = str(path)
+    with _RowWriter(paths["articles"], "articles") as articles:
+        for batch in _batches(unstripped):
+            for article in batch:
+                articles.write(strip_boilerplate(article, keys))
+    unstripped.unlink()
+    with _RowWriter(paths["source_boilerplate"], "source_boilerplate") as boiler:
+        for row in learned:
+            boiler.write(row)
     return {
         "source_id": source.id,
         "run_date": run_date,
-        "paths": paths,
-        "fetches": len(collected.fetches),
-        "articles": len(articles),
+        "paths": {t: str(p) for t, p in paths.items()},
+        "fetches": fetches.count,
+        "articles": articles.count,
         "boilerplate_paragraphs": len(learned),
     }
 
@@ -233,21 +390,43 @@ def apply_source_boilerplate(
     settings: Settings, source_id: str, run_date: str, articles: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Learn the source's boilerplate paragraphs from its recent nights (this one included)
-    and strip them from tonight's bodies; returns the articles and the learned set.
+    and strip them from tonight's bodies; returns the articles and the learned set (see
+    :func:`learn_source_boilerplate`)."""
+    keys, learned = learn_source_boilerplate(
+        settings, source_id, run_date, (a["body"] for a in articles)
+    )
+    return [strip_boilerplate(a, keys) for a in articles], learned
+
+
+def strip_boilerplate(article: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    """The article without the learned boilerplate paragraphs (`keys`)."""
+    body, removed = boilerplate.strip(article["body"], keys)
+    return rebody(article, body) if removed else article
+
+
+def learn_source_boilerplate(
+    settings: Settings, source_id: str, run_date: str, bodies: Iterable[str]
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """Learn the source's boilerplate paragraphs from its recent nights (this one included);
+    returns their keys and the learned rows.
 
     Tonight's paragraph counts are stored before stripping (in the collector's folder), so
     learning always sees what the pages really said and a re-run sees the same history."""
-    stats, page_total = boilerplate.night_stats(source_id, run_date, [a["body"] for a in articles])
+    stats, page_total = boilerplate.night_stats(source_id, run_date, bodies)
     path = run_collector_dir(settings, run_date) / "boilerplate" / f"{source_id}.json"
-    _atomic_write_text(
-        path, json.dumps({"page_total": page_total, "stats": [asdict(s) for s in stats]})
-    )
-    history: list[boilerplate.ParagraphStat] = []
-    totals: dict[str, int] = {}
-    for run_dir in [
-        *_earlier_run_dirs(settings, run_date)[-boilerplate.DEFAULT_WINDOW_NIGHTS :],
-        run_collector_dir(settings, run_date),
-    ]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:  # one stat at a time: a big night has many
+        fh.write(f'{{"page_total": {page_total}, "stats": [')
+        for i, stat in enumerate(stats):
+            fh.write(("," if i else "") + json.dumps(asdict(stat)))
+        fh.write("]}")
+    os.replace(tmp, path)
+    # tonight's stats as counted (not read back: a big night's file is big), earlier
+    # nights' from their files
+    history: list[boilerplate.ParagraphStat] = stats
+    totals: dict[str, int] = {run_date: page_total}
+    for run_dir in _earlier_run_dirs(settings, run_date)[-boilerplate.DEFAULT_WINDOW_NIGHTS :]:
         night = run_dir / "boilerplate" / f"{source_id}.json"
         if night.exists():
             data = json.loads(night.read_text(encoding="utf-8"))
@@ -256,11 +435,7 @@ def apply_source_boilerplate(
             history.extend(boilerplate.ParagraphStat(**s) for s in data["stats"])
     learned = boilerplate.learn(history, totals, as_of=run_date)
     keys = {b.paragraph_key for b in learned}
-    stripped = []
-    for article in articles:
-        body, removed = boilerplate.strip(article["body"], keys)
-        stripped.append(rebody(article, body) if removed else article)
-    return stripped, [{**asdict(b), "run_date": run_date} for b in learned]
+    return keys, [{**asdict(b), "run_date": run_date} for b in learned]
 
 
 def land_run(
@@ -272,12 +447,20 @@ def land_run(
     """Consolidate this run's per-source outputs into the landing partitions (rewritten
     whole). Work files stay until the next run of the same date overwrites them, so this
     task can be re-run on its own. Articles seen by two sources in one run are kept
-    once, by the first source in id order, so `(run_date, article_id)` is unique."""
+    once, by the first source in id order, so `(run_date, article_id)` is unique.
+
+    `collected` holds only the sources whose collect task succeeded (a failed mapped task
+    leaves no output): every other source of `sources` gets one `source_failed` fetch row
+    with the reason its task recorded, and the good sources land all the same."""
     _check_date(run_date)
     ordered = sorted(collected, key=lambda c: c["source_id"])
+    done = {c["source_id"] for c in collected}
     sources_rows = []
+    failed_rows = []
     for data in sources:
         src = Source.from_dict(data)
+        if src.id not in done:
+            failed_rows.append(source_failed_row(settings, run_date, src))
         sources_rows.append(
             {
                 "run_date": run_date,
@@ -291,7 +474,12 @@ def land_run(
                 "file_pattern_count": len(src.files),
             }
         )
-    fetches = land.read_tables([Path(c["paths"]["fetches"]) for c in ordered], "fetches")
+    fetches = pa.concat_tables(
+        [
+            land.read_tables([Path(c["paths"]["fetches"]) for c in ordered], "fetches"),
+            land.to_table("fetches", sorted(failed_rows, key=lambda r: r["source_id"])),
+        ]
+    )
     articles = land.read_tables([Path(c["paths"]["articles"]) for c in ordered], "articles")
     # work files of a night collected before a change of the canonical URL rules get the
     # current ids, as the id migration gave the landed night (so re-landing changes nothing)
@@ -317,6 +505,37 @@ def land_run(
         ),
     }
     return {k: str(v) for k, v in written.items()}
+
+
+def source_failed_row(settings: Settings, run_date: str, source: Source) -> dict[str, Any]:
+    """The fetch row of a source whose discover or collect task failed: `source_failed`,
+    url_kind `source`, url its home page, and the reason from `failed/<source>.json` (or
+    a plain statement when the task died before it could write one)."""
+    path = failure_path(settings, run_date, source.id)
+    failed_at = datetime.now(UTC)
+    reason = "the source's discover or collect task left no output and no reason (killed?)"
+    try:
+        failure = json.loads(path.read_text(encoding="utf-8"))
+        reason, failed_at = failure["error"], datetime.fromisoformat(failure["failed_at"])
+    except (OSError, ValueError, KeyError):
+        pass
+    result = FetchResult(
+        url=source.home_url,
+        outcome="source_failed",
+        error=reason,
+        attempts=0,
+        fetched_at=failed_at,
+    )
+    return fetch_row(run_date, source.id, SOURCE_KIND, result, 1)
+
+
+def failed_sources(run_date: str, settings: Settings) -> list[str]:
+    """'source: reason' for each source landed as `source_failed` on the run date (read
+    from the landing partition, so a check of the night can run on its own)."""
+    path = land.partition_dir(settings.landing_dir, "fetches", _check_date(run_date))
+    files = sorted(path.glob("*.parquet")) if path.exists() else []
+    rows = land.read_tables(files, "fetches").to_pylist()
+    return [f"{r['source_id']}: {r['error']}" for r in rows if r["outcome"] == "source_failed"]
 
 
 def _first_per_article(table: pa.Table) -> pa.Table:

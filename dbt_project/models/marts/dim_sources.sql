@@ -34,7 +34,8 @@ article_stats as (
 ),
 
 -- fetch health counts real requests only: rows for URLs skipped without one
--- (duplicate_url, already_fetched, over_limit, robots_disallowed) have attempts = 0.
+-- (duplicate_url, already_fetched, robots_disallowed) and the source rows (over_limit,
+-- source_failed) have attempts = 0.
 -- a fetch succeeded when the server delivered, whether or not the page was an article.
 fetch_attempts as (
 
