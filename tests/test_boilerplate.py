@@ -7,6 +7,7 @@ import random
 import pytest
 
 from wirehouse.boilerplate import (
+    BIG_NIGHT_PAGES,
     MAX_PARAGRAPH_CHARS,
     LearnedBoilerplate,
     ParagraphStat,
@@ -395,3 +396,23 @@ def test_incremental_nights_learn_then_strip() -> None:
     assert STORIES[2] in stripped
     assert removed == [NEWSLETTER]
     assert strip(night2[1], keys2) == (night2[1], [])
+
+
+def test_big_night_of_distinct_paragraphs_keeps_bounded_state() -> None:
+    """A night of many pages, each with its own short paragraph plus a shared footer,
+    stores only the footer: a paragraph on one page of a big night cannot pass alone, and
+    keeping a row per one-off paragraph cost 276 MB on bench_memory's 1M-line dump."""
+    pages = BIG_NIGHT_PAGES * 3
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+
+    def lead(i: int) -> str:  # distinct letters per page: digits alone fold away
+        return " ".join(words[int(d)] for d in f"{i:06o}")
+
+    bodies = [
+        f"Story {lead(i)} here.\n\nSubscribe to the Example newsletter." for i in range(pages)
+    ]
+    stats, page_total = night_stats("s", "2026-01-01", bodies)
+    assert page_total == len(set(bodies)) > BIG_NIGHT_PAGES
+    assert len(stats) == 1
+    assert stats[0].example == "Subscribe to the Example newsletter."
+    assert stats[0].page_count == page_total

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 __all__ = [
+    "BIG_NIGHT_PAGES",
     "DEFAULT_MIN_PAGES",
     "DEFAULT_MIN_SHARE",
     "DEFAULT_WINDOW_NIGHTS",
@@ -78,6 +79,16 @@ MAX_STRIP_SHARE = 0.5
 DEFAULT_WINDOW_NIGHTS = 30
 DEFAULT_MIN_PAGES = 3
 DEFAULT_MIN_SHARE = 0.3
+# from this many pages on, a night keeps no paragraph seen on only one of its pages, and
+# stops storing wordings of paragraphs on their first page. Such a paragraph is on under
+# 0.1% of the night's pages; it can pass (3 pages and 30% of the window) only if other
+# nights carry it, and dropping its single page lowers its window count by 1 per big
+# night (its share by at most 1/BIG_NIGHT_PAGES per big night). That is the documented
+# error bound; it buys bounded state: bench_memory's 1,000,000-line dump with a distinct
+# paragraph per line kept 1M rows with examples (276 MB of peak RSS, issue 14). A source
+# with 1,000 pages in one night is big; small sources, whose footer is seen once a
+# night and only the window adds up, stay exact.
+BIG_NIGHT_PAGES = 1000
 
 _PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 _WORD_RE = re.compile(r"\w+")
@@ -168,17 +179,20 @@ def night_stats(
     bodies are not pages of evidence and are not counted. Each page counts a paragraph
     once however often it repeats it. Paragraphs seen on a single page are kept: a small
     source publishing one story a night shows its footer once a night, and only the
-    window adds that up.
+    window adds that up. A night of BIG_NIGHT_PAGES pages or more keeps only paragraphs
+    on at least two of its pages (bounded state; the error bound is at BIG_NIGHT_PAGES).
 
-    ``example`` is the lexicographically smallest wording of the paragraph that night, so
-    the output does not depend on the order the pages arrived in. Rows are sorted by
+    ``example`` is the lexicographically smallest wording of the paragraph that night
+    (for one first seen past page BIG_NIGHT_PAGES, from its second page on), so the output
+    of an ordinary night does not depend on the order the pages arrived in. Rows are sorted by
     page count (descending), then key.
     """
     _check_date(run_date, "run_date")
     # a digest of each page's paragraph keys, not the keys: a big night has a million pages
     seen_bodies: set[bytes] = set()
-    counts: dict[str, int] = {}
-    examples: dict[str, str] = {}
+    # keyed by the 8 bytes of `paragraph_key`, not its 16-character text (half the memory)
+    counts: dict[bytes, int] = {}
+    examples: dict[bytes, str] = {}
     pages = 0
     for body in bodies:
         paragraphs = _paragraphs(body)
@@ -191,25 +205,32 @@ def night_stats(
             continue
         seen_bodies.add(identity)
         pages += 1
-        on_page: set[str] = set()
+        big = pages > BIG_NIGHT_PAGES
+        on_page: set[bytes] = set()
         for paragraph in paragraphs:
             if not _is_candidate(paragraph):
                 continue
-            key = paragraph_key(paragraph)
-            if key not in examples or paragraph < examples[key]:
+            key = bytes.fromhex(paragraph_key(paragraph))
+            if key in examples:
+                if paragraph < examples[key]:
+                    examples[key] = paragraph
+            elif not big or key in counts:
+                # on a big night a first sighting keeps no wording: most never recur
                 examples[key] = paragraph
             on_page.add(key)
         for key in on_page:
             counts[key] = counts.get(key, 0) + 1
+    keep = 2 if pages >= BIG_NIGHT_PAGES else 1
     stats = [
         ParagraphStat(
             source_id=source_id,
-            paragraph_key=key,
+            paragraph_key=key.hex(),
             example=examples[key],
             page_count=count,
             run_date=run_date,
         )
         for key, count in counts.items()
+        if count >= keep
     ]
     stats.sort(key=lambda s: (-s.page_count, s.paragraph_key))
     return stats, pages
