@@ -120,13 +120,8 @@ def _cmd_migrate_ids(args: argparse.Namespace) -> int:
     try:
         load.ensure_schema(con)
         before = migrate_ids.stored_version(con)
-        con.execute("begin transaction")
-        try:
+        with load.transaction(con):
             result = migrate_ids.upgrade(con, settings.landing_dir, force=args.force)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     finally:
         con.close()
     if result is None:

@@ -7,7 +7,8 @@ deletes that date's rows, so re-loading a day is idempotent and readers never se
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -75,6 +76,19 @@ def _select_list(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> list
     ]
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back when it raises, so a
+    failed load or migration leaves the warehouse as it was."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def load_run_date(
     warehouse: Path,
     landing_dir: Path,
@@ -94,25 +108,22 @@ def load_run_date(
     con = connect(warehouse)
     try:
         ensure_schema(con)
-        con.execute("begin transaction")
-        migrate_ids.upgrade(con, landing_dir)
-        for table in tables:
-            con.execute(f"delete from {SCHEMA}.{table} where run_date = ?", [run_date])
-            path = partition_dir(landing_dir, table, run_date) / f"{table}.parquet"
-            if path.exists():
-                cols = ", ".join(f.name for f in SCHEMAS[table])
-                picks = ", ".join(_select_list(con, table, path))
-                con.execute(
-                    f"insert into {SCHEMA}.{table} ({cols}) select {picks} from read_parquet(?)",
-                    [str(path)],
-                )
-            counts[table] = con.execute(
-                f"select count(*) from {SCHEMA}.{table} where run_date = ?", [run_date]
-            ).fetchone()[0]
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            migrate_ids.upgrade(con, landing_dir)
+            for table in tables:
+                con.execute(f"delete from {SCHEMA}.{table} where run_date = ?", [run_date])
+                path = partition_dir(landing_dir, table, run_date) / f"{table}.parquet"
+                if path.exists():
+                    cols = ", ".join(f.name for f in SCHEMAS[table])
+                    picks = ", ".join(_select_list(con, table, path))
+                    con.execute(
+                        f"insert into {SCHEMA}.{table} ({cols}) "
+                        f"select {picks} from read_parquet(?)",
+                        [str(path)],
+                    )
+                counts[table] = con.execute(
+                    f"select count(*) from {SCHEMA}.{table} where run_date = ?", [run_date]
+                ).fetchone()[0]
     finally:
         con.close()
     return counts
