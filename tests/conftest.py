@@ -49,3 +49,12 @@ def dbt_manifest() -> Path:
             check=True,
         )
     return manifest
+
+
+def rss(items: list[str]) -> str:
+    """An RSS 2.0 feed of the given article links, dated the day before the e2e nights."""
+    entries = "".join(
+        f"<item><title>t</title><link>{u}</link><pubDate>Sat, 21 Nov 2026 08:00:00 GMT</pubDate></item>"
+        for u in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{entries}</channel></rss>'

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import rss
 from pytest_httpserver import HTTPServer
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -33,14 +34,6 @@ BIN = Path(sys.executable).parent
 NIGHT_1, NIGHT_2 = "2026-11-22", "2026-11-23"
 FEED_ETAG = '"feed-v1"'
 pytestmark = pytest.mark.e2e
-
-
-def rss(items: list[str]) -> str:
-    entries = "".join(
-        f"<item><title>t</title><link>{u}</link><pubDate>Sat, 21 Nov 2026 08:00:00 GMT</pubDate></item>"
-        for u in items
-    )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{entries}</channel></rss>'
 
 
 def sitemap(urls: list[str]) -> bytes:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import rss
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -34,14 +35,6 @@ NIGHT = "2026-11-22"
 BAD_PORT = "http://news.example:99999/b"
 BAD_HOST = "http://[oops/x"
 pytestmark = pytest.mark.e2e
-
-
-def rss(items: list[str]) -> str:
-    entries = "".join(
-        f"<item><title>t</title><link>{u}</link><pubDate>Sat, 21 Nov 2026 08:00:00 GMT</pubDate></item>"
-        for u in items
-    )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{entries}</channel></rss>'
 
 
 @pytest.fixture
