@@ -518,3 +518,27 @@ def test_only_edges_that_can_count_reach_the_agglomeration() -> None:
         (x, y) for x, y, _ in stories._edges_that_count(edges, node_of, stories.STORY_THRESHOLD)
     }
     assert kept == {(node_of[x], node_of[y]) for x, y in edges if (x, y) != ("b", "f")}
+
+
+def test_story_config_round_trips_and_refuses_unknown_settings(tmp_path):
+    from wirehouse.config import load_settings
+
+    path = tmp_path / "story.json"
+    stories.StoryConfig(threshold=0.3, follow_up_days=7).dump(path)
+    loaded = stories.StoryConfig.load(path)
+    assert loaded == stories.StoryConfig(threshold=0.3, follow_up_days=7)
+    assert loaded.region_min == stories.ATTACH_THRESHOLD
+    settings = load_settings({"WIREHOUSE_HOME": str(tmp_path), "WIREHOUSE_STORY_CONFIG": str(path)})
+    assert settings.story_config == path.resolve()
+    assert load_settings({"WIREHOUSE_HOME": str(tmp_path)}).story_config is None
+    path.write_text('{"treshold": 0.3}', encoding="utf-8")
+    with pytest.raises(ValueError, match="treshold"):
+        stories.StoryConfig.load(path)
+
+
+def test_a_higher_threshold_from_the_config_keeps_a_pair_apart():
+    a, b = (stories.NewArticle(x, "s", None, "", T0, T0) for x in "ab")
+    pair = vecs({"a": {"orrin": 1.0}, "b": _unit(0.3)})
+    assert len(set(stories.cluster_night([a, b], [], pair).story_of.values())) == 1
+    strict = stories.StoryConfig(threshold=0.5, attach_threshold=0.25)
+    assert len(set(stories.cluster_night([a, b], [], pair, strict).story_of.values())) == 2

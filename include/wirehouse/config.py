@@ -53,6 +53,10 @@ class Settings:
     user_agent: str = DEFAULT_USER_AGENT
     # folders besides the sources file's own that `files` and `url_lists` may read from
     local_roots: tuple[Path, ...] = ()
+    # a JSON file of story-stage setting overrides (wirehouse.stories.StoryConfig); None:
+    # the shipped settings. The story benchmark runs held-out sets with settings fitted
+    # on the other sets through it.
+    story_config: Path | None = None
 
     @property
     def warehouse(self) -> Path:
@@ -83,8 +87,8 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Build settings from `WIREHOUSE_HOME`, `WIREHOUSE_SOURCES`, `WIREHOUSE_USER_AGENT` and
-    `WIREHOUSE_LOCAL_ROOTS`."""
+    """Build settings from `WIREHOUSE_HOME`, `WIREHOUSE_SOURCES`, `WIREHOUSE_USER_AGENT`,
+    `WIREHOUSE_LOCAL_ROOTS` and `WIREHOUSE_STORY_CONFIG`."""
     env = os.environ if environ is None else environ
     home = Path(env.get("WIREHOUSE_HOME") or "data").expanduser().resolve()
     sources = Path(env.get("WIREHOUSE_SOURCES") or DEFAULT_SOURCES).expanduser().resolve()
@@ -94,6 +98,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sources_file=sources,
         user_agent=user_agent,
         local_roots=local_roots(env.get("WIREHOUSE_LOCAL_ROOTS", "")),
+        story_config=(
+            Path(env["WIREHOUSE_STORY_CONFIG"]).expanduser().resolve()
+            if env.get("WIREHOUSE_STORY_CONFIG")
+            else None
+        ),
     )
 
 

@@ -39,12 +39,15 @@ Earlier articles that land in another story are returned as moves.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -69,6 +72,48 @@ MAX_DERIVATION_SOURCES = 25
 SMALL_STORY = 3
 ATTACH_THRESHOLD = STORY_THRESHOLD / 2
 REGION_MIN = ATTACH_THRESHOLD
+
+
+@dataclass(frozen=True)
+class StoryConfig:
+    """The story stage's tunable settings, defaulting to the shipped ones (the module
+    constants above). One object, so a benchmark can fit them on some sets and run the
+    real pipeline with them on another (``WIREHOUSE_STORY_CONFIG`` names a JSON file of
+    overrides), and so each rule can be switched off to measure what it buys:
+    ``follow_up_days == window_days`` turns follow-ups off, ``undated_factor = 1`` the
+    undated bar, a huge ``conflict_min_size`` the names conflict, ``small_story = 0``
+    the attaching of small groups."""
+
+    threshold: float = STORY_THRESHOLD
+    attach_threshold: float = ATTACH_THRESHOLD
+    window_days: int = WINDOW_DAYS
+    follow_up_days: int = FOLLOW_UP_DAYS
+    undated_factor: float = UNDATED_FACTOR
+    conflict_min_size: int = CONFLICT_MIN_SIZE
+    small_story: int = SMALL_STORY
+
+    @property
+    def region_min(self) -> float:
+        """How similar a new article must be to an earlier story's member to re-cluster
+        that story: as low as any average that could still join them."""
+        return min(self.attach_threshold, self.threshold)
+
+    @classmethod
+    def load(cls, path: Path) -> StoryConfig:
+        """Settings from a JSON object of field overrides (unknown keys are an error, so
+        a misspelt setting is not silently ignored)."""
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown story settings in {path}: {', '.join(unknown)}")
+        return cls(**values)
+
+    def dump(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n", "utf-8")
+
+
+DEFAULT_CONFIG = StoryConfig()
 
 
 @dataclass
@@ -369,27 +414,28 @@ def _shared_key_name(a: _Cluster, b: _Cluster) -> bool:
     )
 
 
-def time_bar(a: _Cluster, b: _Cluster, window: timedelta, follow_up: timedelta) -> float | None:
+def time_bar(a: _Cluster, b: _Cluster, config: StoryConfig = DEFAULT_CONFIG) -> float | None:
     """How many times the usual bar two groups must meet to be one story, given when
     they were published; None when they cannot be one story at all.
 
-    - Within `window` of each other: the usual bar (an event is reported over days).
-    - Further apart, up to `follow_up`: the usual bar when most members of both share
+    - Within `config.window_days` of each other: the usual bar (an event is reported
+      over days).
+    - Further apart, up to `config.follow_up_days`: the usual bar when most members of both share
       a key name (:func:`key_names`; a follow-up: the trial of the suspect in last
       year's killing), else never (two events of one kind, months apart, worded alike).
     - Exactly one of them undated (a dump without dates; the night it was collected
-      says nothing about when its event happened): :data:`UNDATED_FACTOR` times the
+      says nothing about when its event happened): `config.undated_factor` times the
       bar. An undated report of another year's event of the same kind is worded much
       like tonight's; only much closer wording vouches for it. Two undated groups
       meet the usual bar: nothing tells them apart in time."""
     if a.published is None and b.published is None:
         return 1.0
     if a.published is None or b.published is None:
-        return UNDATED_FACTOR
+        return config.undated_factor
     gap = _gap(a.published, b.published)
-    if gap <= window:
+    if gap <= timedelta(days=config.window_days):
         return 1.0
-    if gap <= follow_up and _shared_key_name(a, b):
+    if gap <= timedelta(days=config.follow_up_days) and _shared_key_name(a, b):
         return 1.0
     return None
 
@@ -398,16 +444,16 @@ def _known_language(languages: Iterable[str | None]) -> str | None:
     return next((lang for lang in languages if lang and lang != "und"), None)
 
 
-def _bar_factor(a: _Cluster, b: _Cluster, window: timedelta, follow_up: timedelta) -> float | None:
+def _bar_factor(a: _Cluster, b: _Cluster, config: StoryConfig) -> float | None:
     """How many times the usual bar two clusters must meet to be one story (see
     :func:`time_bar`), or None when they may not be one story however similar their
     words: another language (term vectors do not compare across languages; unknown
     matches any), too far apart in time, or each built around a name the other lacks."""
     if a.language and b.language and a.language != b.language:
         return None
-    if names_conflict(a, b):
+    if names_conflict(a, b, config.conflict_min_size):
         return None
-    return time_bar(a, b, window, follow_up)
+    return time_bar(a, b, config)
 
 
 @dataclass
@@ -424,15 +470,13 @@ def cluster_night(
     new: Sequence[NewArticle],
     known: Sequence[KnownArticle],
     vectors: textvec.VectorSet,
-    threshold: float = STORY_THRESHOLD,
-    window_days: int = WINDOW_DAYS,
-    follow_up_days: int = FOLLOW_UP_DAYS,
+    config: StoryConfig = DEFAULT_CONFIG,
     reachable: set[str] | None = None,
     taken: Iterable[str] = (),
 ) -> Clustering:
     """Cluster tonight's (non-copy) articles together with the earlier stories they touch.
 
-    A story is touched when one of its articles is at least :data:`REGION_MIN` similar to
+    A story is touched when one of its articles is at least `config.region_min` similar to
     a new article. Touched stories are dissolved and re-clustered, members and new
     articles alike, with tonight's weighting (which knows more documents than the night
     each story was formed): an early mistake is undone once the evidence says so, and the
@@ -449,7 +493,6 @@ def cluster_night(
     a group keeps the oldest story homed in it (earliest member, then id) and the others
     homed there merge into it. A group with no home takes an id from its earliest
     article."""
-    window, follow_up = timedelta(days=window_days), timedelta(days=follow_up_days)
     vectors.top_terms(KEY_TERMS)  # once; the subsets searched below carry it
     new_ids = sorted(a.article_id for a in new)
     originals = [k for k in known if k.duplicate_of is None]
@@ -461,7 +504,7 @@ def cluster_night(
     touched = {
         story_of_known[x]
         for pair, sim in first.items()
-        if sim >= REGION_MIN
+        if sim >= config.region_min
         for x in pair
         if x in story_of_known
     }
@@ -489,7 +532,7 @@ def cluster_night(
         _singleton(k.article_id, k.time, k.published, k.language, k.names, keys[k.article_id])
         for k in region_known
     ]
-    groups = _agglomerate(nodes, edges, threshold, window, follow_up)
+    groups = _agglomerate(nodes, edges, config)
     order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
     ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
     story_of = {m: story_id for members, story_id in zip(groups, ids, strict=True) for m in members}
@@ -570,27 +613,26 @@ def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
 def _agglomerate(
     nodes: Sequence[_Cluster],
     edges: Mapping[tuple[str, str], float],
-    threshold: float,
-    window: timedelta,
-    follow_up: timedelta,
+    config: StoryConfig,
 ) -> list[list[str]]:
     """Group-average agglomeration over the sparse graph, then small groups attached.
 
     The closest pair of groups merges while their average similarity is at least
-    `threshold` times the pair's :func:`_bar_factor` (a missing edge counts 0; a pair it
-    rules out never merges). Then every group of at most :data:`SMALL_STORY` articles
+    `config.threshold` times the pair's :func:`_bar_factor` (a missing edge counts 0; a
+    pair it rules out never merges). Then every group of at most `config.small_story` articles
     joins the larger group it is on average closest to, if that average is at least
-    :data:`ATTACH_THRESHOLD` times the same factor: a short or oddly-angled report
+    `config.attach_threshold` times the same factor: a short or oddly-angled report
     cannot reach the full bar against every member of a big story, yet being that close
     to all of them on average is strong evidence, while two big groups must still meet
     the full bar (that is what keeps two earthquakes apart)."""
+    threshold = config.threshold
     clusters: dict[int, _Cluster] = {}
     node_of: dict[str, int] = {}
     for node in sorted(nodes, key=lambda n: n.members[0]):
         node_of[node.members[0]] = len(clusters)
         clusters[len(clusters)] = node
     links: dict[int, dict[int, float]] = defaultdict(dict)
-    for cx, cy, sim in _edges_that_count(edges, node_of, threshold):
+    for cx, cy, sim in _edges_that_count(edges, node_of, threshold, config.attach_threshold):
         links[cx][cy] = links[cx].get(cy, 0.0) + sim
         links[cy][cx] = links[cx][cy]
 
@@ -609,7 +651,7 @@ def _agglomerate(
         # two live clusters' link never changes (a merge makes a new id), so the entry's
         # average is current: it was at least the threshold when pushed, and the bar
         # times this pair must meet is checked now
-        factor = _bar_factor(a, b, window, follow_up)
+        factor = _bar_factor(a, b, config)
         if factor is None or -negative < threshold * factor:
             continue
         merged = _merged(a, b)
@@ -634,18 +676,18 @@ def _agglomerate(
     attach: dict[int, int] = {}
     for cid in sorted(clusters):
         small = clusters[cid]
-        if small.size > SMALL_STORY:
+        if small.size > config.small_story:
             continue
         best: tuple[float, int] | None = None
         for nbr, s in links.get(cid, {}).items():
             big = clusters[nbr]
-            if big.size <= SMALL_STORY:
+            if big.size <= config.small_story:
                 continue
-            factor = _bar_factor(small, big, window, follow_up)
+            factor = _bar_factor(small, big, config)
             avg = s / (small.size * big.size)
             if (
                 factor is not None
-                and avg >= ATTACH_THRESHOLD * factor
+                and avg >= config.attach_threshold * factor
                 and (best is None or (-avg, nbr) < (-best[0], best[1]))
             ):
                 best = (avg, nbr)
@@ -658,7 +700,10 @@ def _agglomerate(
 
 
 def _edges_that_count(
-    edges: Mapping[tuple[str, str], float], node_of: Mapping[str, int], threshold: float
+    edges: Mapping[tuple[str, str], float],
+    node_of: Mapping[str, int],
+    threshold: float,
+    attach_threshold: float = ATTACH_THRESHOLD,
 ) -> Iterable[tuple[int, int, float]]:
     """The edges that can change the agglomeration's result, as node pairs.
 
@@ -680,7 +725,7 @@ def _edges_that_count(
     _, component = csgraph.connected_components(graph, directed=False)
     cx, cy = component[pairs[:, 0]], component[pairs[:, 1]]
     low, high = np.minimum(cx, cy), np.maximum(cx, cy)
-    joined = np.unique((low * n + high)[(cx != cy) & (sims >= ATTACH_THRESHOLD)])
+    joined = np.unique((low * n + high)[(cx != cy) & (sims >= attach_threshold)])
     keep = (cx == cy) | np.isin(low * n + high, joined)
     return zip(pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), sims[keep].tolist(), strict=True)
 
@@ -765,10 +810,10 @@ def _exclusive_core(a: _Cluster, b: _Cluster) -> bool:
     )
 
 
-def names_conflict(a: _Cluster, b: _Cluster) -> bool:
+def names_conflict(a: _Cluster, b: _Cluster, min_size: int = CONFLICT_MIN_SIZE) -> bool:
     """Two groups each built around a name the other barely mentions report two events
     (Tara Reid's rehab and Lindsay Lohan's), however alike their wording."""
-    if min(a.size, b.size) < CONFLICT_MIN_SIZE:
+    if min(a.size, b.size) < min_size:
         return False
     return _exclusive_core(a, b) and _exclusive_core(b, a)
 
@@ -834,7 +879,7 @@ def assign_night(
     document_frequency: np.ndarray,
     documents: int,
     features: NightFeatures,
-    threshold: float = STORY_THRESHOLD,
+    config: StoryConfig = DEFAULT_CONFIG,
     taken: Iterable[str] = (),
     new_vectors: textvec.VectorSet | None = None,
 ) -> NightResult:
@@ -873,7 +918,7 @@ def assign_night(
         originals,
         known,
         original_vectors.concat(known_vectors),
-        threshold,
+        config,
         reachable=reachable,
         taken=taken,
     )

@@ -33,8 +33,6 @@ from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
-HISTORY_DAYS = stories.WINDOW_DAYS
-FOLLOW_UP_DAYS = stories.FOLLOW_UP_DAYS
 # a name in more older stories than this marks no one story (a head of state, a club), and
 # following it would read much of the history every night
 FOLLOW_UP_MAX_STORIES = 20
@@ -131,15 +129,16 @@ def _followed_stories(
     hi: datetime,
     names: list[str],
     ids: StoryIds,
+    config: stories.StoryConfig = stories.DEFAULT_CONFIG,
 ) -> list[str]:
     """Story ids (as stored, merged-away ones included) of the earlier stories, up to
-    :data:`FOLLOW_UP_DAYS` before or after tonight's articles, with an article that has
+    `config.follow_up_days` before or after tonight's articles, with an article that has
     one of tonight's key `names` among its top names: the only older stories tonight's
     articles can follow up (see :func:`stories.time_bar`). Found by a scan of the names
     column, so a long follow-up horizon costs a scan, not the whole history in memory.
     Articles within the event window are read anyway and are not scanned; a name found in
     more than :data:`FOLLOW_UP_MAX_STORIES` older stories is not followed."""
-    if not names:
+    if not names or config.follow_up_days <= config.window_days:
         return []
     rows = con.sql(
         f"""
@@ -164,10 +163,10 @@ def _followed_stories(
         """,
         params={
             "run_date": run_date,
-            "lo": lo - timedelta(days=FOLLOW_UP_DAYS),
-            "hi": hi + timedelta(days=FOLLOW_UP_DAYS),
-            "near_lo": lo - timedelta(days=HISTORY_DAYS),
-            "near_hi": hi + timedelta(days=HISTORY_DAYS),
+            "lo": lo - timedelta(days=config.follow_up_days),
+            "hi": hi + timedelta(days=config.follow_up_days),
+            "near_lo": lo - timedelta(days=config.window_days),
+            "near_hi": hi + timedelta(days=config.window_days),
             "core": stories.CORE_NAMES,
             "names": names,
             "max_stories": FOLLOW_UP_MAX_STORIES,
@@ -185,6 +184,7 @@ def _history(
     vocabulary: textvec.Vocabulary,
     names: list[str],
     ids: StoryIds,
+    config: stories.StoryConfig = stories.DEFAULT_CONFIG,
 ) -> History:
     """Earlier nights' articles within the event window (each with its latest story
     row), and every article of the older stories tonight's key `names` may follow up
@@ -192,7 +192,7 @@ def _history(
     straight into arrays (a history of 100,000 articles holds 8 million kept terms: as
     Python objects they cost gigabytes)."""
     merges = ids.merges
-    followed = _followed_stories(con, run_date, lo, hi, names, ids)
+    followed = _followed_stories(con, run_date, lo, hi, names, ids, config)
     table = con.sql(
         f"""
         with {_LATEST_STORY_ROWS}
@@ -210,8 +210,8 @@ def _history(
         """,
         params={
             "run_date": run_date,
-            "lo": lo - timedelta(days=HISTORY_DAYS),
-            "hi": hi + timedelta(days=HISTORY_DAYS),
+            "lo": lo - timedelta(days=config.window_days),
+            "hi": hi + timedelta(days=config.window_days),
             "followed": followed,
         },
     ).to_arrow_table()
@@ -359,9 +359,17 @@ def _bodies(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str,
     return {aid: body or "" for aid, body in rows}
 
 
+def story_config(settings: Settings) -> stories.StoryConfig:
+    """The shipped story settings, or the overrides in ``settings.story_config``."""
+    if settings.story_config is None:
+        return stories.DEFAULT_CONFIG
+    return stories.StoryConfig.load(settings.story_config)
+
+
 def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
     """Assign tonight's new articles to stories, write and load the story tables."""
     datetime.fromisoformat(run_date)
+    config = story_config(settings)
     articles = _tonight(settings, run_date)
     night = observed_at(run_date)
     vocabulary = textvec.Vocabulary()
@@ -393,7 +401,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         new = [replace(a, names=names) for a, names in zip(new, features.names, strict=True)]
         frequencies = _document_frequencies(con, run_date)
         keys, tonight = _key_names(new, features, vocabulary, frequencies)
-        history = _history(con, run_date, lo, hi, vocabulary, keys, ids)
+        history = _history(con, run_date, lo, hi, vocabulary, keys, ids, config)
         # the history added its terms to the vocabulary: their frequencies too
         df = frequencies.column(vocabulary)
         tonight_df = np.bincount(features.counts.indices, minlength=len(vocabulary))
@@ -405,6 +413,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             df + tonight_df,
             frequencies.documents + len(new),
             features,
+            config,
             taken=ids.taken,
             new_vectors=tonight,
         )
