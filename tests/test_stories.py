@@ -157,54 +157,41 @@ def test_story_grows_over_three_nights_and_reruns_change_nothing(settings: Setti
     assert assignments(settings) == before
 
 
-def test_a_follow_up_three_months_later_joins_its_story(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_a_report_three_months_later_is_a_new_story_and_reads_no_old_history(
+    settings: Settings,
 ) -> None:
-    """The inquiry into a dam failure, published three months later (far outside the
-    nights read in full), is found by the names it shares with the story and joins it;
-    an older story it shares no name with is not read at all."""
-    quake = {**page("harbor_wire", "magnitude-6-2-earthquake-strikes-karsel-province")}
-    quake["published_at"] = T0
+    """The inquiry into a dam failure, published three months later, shares the story's
+    names and words but is outside its event window: a story of its own (no follow-ups,
+    issue 15), and that night reads none of the old articles as history."""
     night(
         settings,
         "2026-11-02",
-        [
-            text("valley_post", "orrin_dam_night1", T0),
-            text("lune_herald", "brackwater_dam", T0),
-            quake,
-        ],
+        [text("valley_post", "orrin_dam_night1", T0), text("lune_herald", "brackwater_dam", T0)],
     )
     first = assignments(settings)["orrin_dam_night1"]["story_id"]
     later = T0 + timedelta(days=90)
     inquiry = text("river_times", "orrin_dam_inquiry", later)
     night(settings, "2027-01-31", [inquiry])
     got = assignments(settings)
-    assert got["orrin_dam_inquir"]["story_id"] == first  # ids are the first 16 characters
-    assert got["brackwater_dam"]["story_id"] != first
+    assert got["orrin_dam_inquir"]["story_id"] != first  # ids are the first 16 characters
+    assert got["orrin_dam_night1"]["story_id"] == first
 
-    # what that night read of the history: the followed story, not the unrelated one
     con = load.connect(settings.warehouse)
     try:
         ids = story_night._story_ids(con, "2027-01-31")
-        article = stories.NewArticle("x", "s", inquiry["title"], inquiry["body"], later, later)
-        vocabulary = textvec.Vocabulary()
-        features = story_night._features([article], vocabulary)
-        article.names = features.names[0]
-        frequencies = story_night._document_frequencies(con, "2027-01-31")
-        keys, _ = story_night._key_names([article], features, vocabulary, frequencies)
-        history = story_night._history(con, "2027-01-31", later, later, vocabulary, keys, ids)
-        followed = story_night._followed_stories(con, "2027-01-31", later, later, keys, ids)
-        # a name found in more older stories than the cap marks none of them
-        monkeypatch.setattr(story_night, "FOLLOW_UP_MAX_STORIES", 0)
-        capped = story_night._followed_stories(con, "2027-01-31", later, later, keys, ids)
+        history = story_night._history(con, "2027-01-31", later, later, textvec.Vocabulary(), ids)
+        near = story_night._history(
+            con,
+            "2027-01-31",
+            T0 + timedelta(days=3),
+            T0 + timedelta(days=3),
+            textvec.Vocabulary(),
+            ids,
+        )
     finally:
         con.close()
-    assert first in followed
-    assert capped == []
-    assert "orrin" in keys
-    read = {k.article_id for k in history.known}
-    assert "orrin_dam_night1" in read
-    assert got[quake["url"].rsplit("/", 1)[1][:16]]["article_id"] not in read
+    assert history.known == []
+    assert {k.article_id for k in near.known} == {"orrin_dam_night1", "brackwater_dam"}
 
 
 def test_articles_are_assigned_once(settings: Settings) -> None:
@@ -268,38 +255,38 @@ def _unit(cosine: float) -> dict[str, float]:
     return {"orrin": cosine, "gate": (1 - cosine * cosine) ** 0.5}
 
 
-def test_a_follow_up_months_later_joins_only_a_story_built_around_its_names() -> None:
-    """Beyond the event window a group continues a story only when both are built around
-    one name (the inquiry into last season's dam failure), up to the follow-up horizon."""
+def test_a_report_sharing_a_story_s_names_months_later_is_a_story_of_its_own() -> None:
+    """Beyond the event window no shared name makes two groups one story: on BASIL,
+    linking by names across months merged different events about the same politicians
+    (issue 15's ablation), so last season's dam failure and this season's inquiry are two
+    stories however alike their words."""
     v = {"orrin": 1.0}
-    for days, names, joins in (
-        (60, ["orrin", "pellham"], True),
-        (60, ["brackwater"], False),
-        (stories.FOLLOW_UP_DAYS + 30, ["orrin", "pellham"], False),
-    ):
+    for days, joins in ((stories.WINDOW_DAYS, True), (stories.WINDOW_DAYS + 1, False), (60, False)):
         k = _known("a1", "st_old", v, ["orrin", "pellham"])
-        late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=days), T0, names=names)
-        story_of = stories.cluster_night([late], [k], vecs({"b": _unit(0.5), "a1": v})).story_of
-        assert (story_of["b"] == "st_old") is joins, (days, names)
+        late = stories.NewArticle(
+            "b", "s", None, "", T0 + timedelta(days=days), T0, names=["orrin", "pellham"]
+        )
+        story_of = stories.cluster_night([late], [k], vecs({"b": _unit(0.9), "a1": v})).story_of
+        assert (story_of["b"] == "st_old") is joins, days
 
 
-def test_an_undated_article_joins_a_dated_story_only_at_twice_the_bar() -> None:
-    """Nothing places an undated report in time, so only much closer wording than a dated
-    report needs vouches that it is this event and not another year's of the same kind."""
+def test_an_undated_article_meets_the_same_bar_as_a_dated_one() -> None:
+    """An undated report (a dump without dates) is in every event window and joins at the
+    usual bar: a harder bar for it helped only the set whose undated articles were
+    exactly one event of each pair (ecbplus_dev), and is gone (issue 15)."""
     bar = stories.STORY_THRESHOLD
     v = {"orrin": 1.0}
-    for cosine, joins in ((bar * 1.5, False), (bar * stories.UNDATED_FACTOR + 0.05, True)):
+    for published, cosine, joins in (
+        (None, bar * 1.5, True),
+        (T0, bar * 1.5, True),
+        (None, bar * 0.4, False),
+    ):
         k = _known("a1", "st_old", v, ["orrin"])
-        undated = stories.NewArticle("b", "s", None, "", None, T0, names=["orrin"])
+        article = stories.NewArticle("b", "s", None, "", published, T0, names=["orrin"])
         story_of = stories.cluster_night(
-            [undated], [k], vecs({"b": _unit(cosine), "a1": v})
+            [article], [k], vecs({"b": _unit(cosine), "a1": v})
         ).story_of
-        assert (story_of["b"] == "st_old") is joins, cosine
-    # a dated report that close joins at the usual bar
-    k = _known("a1", "st_old", v, ["orrin"])
-    dated = stories.NewArticle("b", "s", None, "", T0, T0, names=["orrin"])
-    story_of = stories.cluster_night([dated], [k], vecs({"b": _unit(bar * 1.5), "a1": v})).story_of
-    assert story_of["b"] == "st_old"
+        assert (story_of["b"] == "st_old") is joins, (published, cosine)
 
 
 def test_languages_do_not_mix() -> None:
@@ -524,9 +511,9 @@ def test_story_config_round_trips_and_refuses_unknown_settings(tmp_path):
     from wirehouse.config import load_settings
 
     path = tmp_path / "story.json"
-    stories.StoryConfig(threshold=0.3, follow_up_days=7).dump(path)
+    stories.StoryConfig(threshold=0.3, window_days=3).dump(path)
     loaded = stories.StoryConfig.load(path)
-    assert loaded == stories.StoryConfig(threshold=0.3, follow_up_days=7)
+    assert loaded == stories.StoryConfig(threshold=0.3, window_days=3)
     assert loaded.region_min == stories.ATTACH_THRESHOLD
     settings = load_settings({"WIREHOUSE_HOME": str(tmp_path), "WIREHOUSE_STORY_CONFIG": str(path)})
     assert settings.story_config == path.resolve()

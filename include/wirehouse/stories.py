@@ -11,17 +11,15 @@ by group-average agglomerative clustering (UPGMA) over a sparse similarity graph
   tonight's document frequencies, so an early night's mistake (made when few documents
   were known) is undone. Untouched stories stay as they are.
 - The closest pair of groups merges while their average similarity is at least
-  :data:`STORY_THRESHOLD`, their languages agree and they are not each built around a
-  name the other lacks. Then a group of at most :data:`SMALL_STORY` articles joins the
-  larger group it is on average closest to, at :data:`ATTACH_THRESHOLD` or more.
-- Time (:func:`time_bar`): groups whose stated publication times are within
-  :data:`WINDOW_DAYS` of each other meet those bars; further apart, up to
-  :data:`FOLLOW_UP_DAYS`, they are one story only when both are built around the same
-  telling name (:func:`key_names`: the killing and, a year later, the trial of its
-  suspect; not this month's and last month's jobs report, whose top names are
-  institutions' and common); an undated group (a dump without dates) and a dated one
-  must be :data:`UNDATED_FACTOR` times as close, because nothing tells whether the
-  undated articles report this year's event or another year's of the same kind.
+  :data:`STORY_THRESHOLD` and their languages agree. Then a group of at most
+  :data:`SMALL_STORY` articles joins the larger group it is on average closest to, at
+  :data:`ATTACH_THRESHOLD` or more.
+- Time (:func:`in_window`): two groups are one story only if their stated publication
+  times are within :data:`WINDOW_DAYS` of each other (an undated group, a dump without
+  dates, is in any window). There are no follow-ups across months: linking a story to
+  one weeks or months older by the names both share merged different events about the
+  same politicians on BASIL (see bench/README.md, issue 15's ablations), so a later
+  event is a story of its own.
 
 Group average, not single link, is what keeps two earthquakes apart: one article that
 mentions both cannot chain them, because every member of one story must on average be
@@ -56,13 +54,7 @@ from scipy.sparse import csgraph
 from wirehouse import dedup, derive, textvec
 
 STORY_THRESHOLD = 0.2
-CORE_NAMES = 5
-CORE_SHARE = 0.6
-ABSENT_SHARE = 0.1
-CONFLICT_MIN_SIZE = 3
 WINDOW_DAYS = 7
-FOLLOW_UP_DAYS = 730
-UNDATED_FACTOR = 2.0
 KEY_TERMS = 12
 MAX_POSTING = 100
 PAIR_CHUNK = 50_000
@@ -80,16 +72,12 @@ class StoryConfig:
     constants above). One object, so a benchmark can fit them on some sets and run the
     real pipeline with them on another (``WIREHOUSE_STORY_CONFIG`` names a JSON file of
     overrides), and so each rule can be switched off to measure what it buys:
-    ``follow_up_days == window_days`` turns follow-ups off, ``undated_factor = 1`` the
-    undated bar, a huge ``conflict_min_size`` the names conflict, ``small_story = 0``
-    the attaching of small groups."""
+    ``small_story = 0`` turns off the attaching of small groups, a huge ``window_days``
+    the event window."""
 
     threshold: float = STORY_THRESHOLD
     attach_threshold: float = ATTACH_THRESHOLD
     window_days: int = WINDOW_DAYS
-    follow_up_days: int = FOLLOW_UP_DAYS
-    undated_factor: float = UNDATED_FACTOR
-    conflict_min_size: int = CONFLICT_MIN_SIZE
     small_story: int = SMALL_STORY
 
     @property
@@ -292,10 +280,6 @@ class _Cluster:
     members: list[str]
     first: datetime  # earliest member's time: the story's age when ids are carried over
     size: int
-    names: Counter[str] = field(default_factory=Counter)  # members naming each name
-    core: Counter[str] = field(default_factory=Counter)  # members with it in their top names
-    # members with it among both their top names and their key terms (see key_names)
-    key: Counter[str] = field(default_factory=Counter)
     language: str | None = None  # None: unknown, matches any
     published: tuple[datetime, datetime] | None = None  # range of stated publication times
 
@@ -405,55 +389,27 @@ def _gap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelt
     return max(b[0] - a[1], a[0] - b[1], timedelta(0))
 
 
-def _shared_key_name(a: _Cluster, b: _Cluster) -> bool:
-    """Whether both groups are built around one telling name: a key name
-    (:func:`key_names`) of most members of each (:data:`CORE_SHARE`)."""
-    return any(
-        count >= CORE_SHARE * a.size and b.key[name] >= CORE_SHARE * b.size
-        for name, count in a.key.items()
-    )
-
-
-def time_bar(a: _Cluster, b: _Cluster, config: StoryConfig = DEFAULT_CONFIG) -> float | None:
-    """How many times the usual bar two groups must meet to be one story, given when
-    they were published; None when they cannot be one story at all.
-
-    - Within `config.window_days` of each other: the usual bar (an event is reported
-      over days).
-    - Further apart, up to `config.follow_up_days`: the usual bar when most members of both share
-      a key name (:func:`key_names`; a follow-up: the trial of the suspect in last
-      year's killing), else never (two events of one kind, months apart, worded alike).
-    - Exactly one of them undated (a dump without dates; the night it was collected
-      says nothing about when its event happened): `config.undated_factor` times the
-      bar. An undated report of another year's event of the same kind is worded much
-      like tonight's; only much closer wording vouches for it. Two undated groups
-      meet the usual bar: nothing tells them apart in time."""
-    if a.published is None and b.published is None:
-        return 1.0
+def in_window(a: _Cluster, b: _Cluster, window_days: int = WINDOW_DAYS) -> bool:
+    """Whether two groups' stated publication times are close enough for one event
+    (reports of an event come over days; the same kind of event a month later, about
+    the same people, is another story). A group without a stated time is in any window:
+    nothing places it in time."""
     if a.published is None or b.published is None:
-        return config.undated_factor
-    gap = _gap(a.published, b.published)
-    if gap <= timedelta(days=config.window_days):
-        return 1.0
-    if gap <= timedelta(days=config.follow_up_days) and _shared_key_name(a, b):
-        return 1.0
-    return None
+        return True
+    return _gap(a.published, b.published) <= timedelta(days=window_days)
 
 
 def _known_language(languages: Iterable[str | None]) -> str | None:
     return next((lang for lang in languages if lang and lang != "und"), None)
 
 
-def _bar_factor(a: _Cluster, b: _Cluster, config: StoryConfig) -> float | None:
-    """How many times the usual bar two clusters must meet to be one story (see
-    :func:`time_bar`), or None when they may not be one story however similar their
-    words: another language (term vectors do not compare across languages; unknown
-    matches any), too far apart in time, or each built around a name the other lacks."""
+def may_join(a: _Cluster, b: _Cluster, config: StoryConfig = DEFAULT_CONFIG) -> bool:
+    """Whether two groups may be one story however similar their words: the same
+    language (term vectors do not compare across languages; unknown matches any) and
+    within the event window (:func:`in_window`)."""
     if a.language and b.language and a.language != b.language:
-        return None
-    if names_conflict(a, b, config.conflict_min_size):
-        return None
-    return time_bar(a, b, config)
+        return False
+    return in_window(a, b, config.window_days)
 
 
 @dataclass
@@ -517,21 +473,12 @@ def cluster_night(
         candidate_edges(region_vectors, [k.article_id for k in region_known], scored=new_ids)
     )
 
-    keys = key_names(region_vectors, {a.article_id: a.names for a in [*new, *region_known]})
     nodes = [
         _singleton(
-            a.article_id,
-            article_time(a.published_at, a.observed_at),
-            a.published_at,
-            a.language,
-            a.names,
-            keys[a.article_id],
+            a.article_id, article_time(a.published_at, a.observed_at), a.published_at, a.language
         )
         for a in new
-    ] + [
-        _singleton(k.article_id, k.time, k.published, k.language, k.names, keys[k.article_id])
-        for k in region_known
-    ]
+    ] + [_singleton(k.article_id, k.time, k.published, k.language) for k in region_known]
     groups = _agglomerate(nodes, edges, config)
     order = {n.members[0]: (n.first, n.members[0]) for n in nodes}
     ids, merges = carry_ids(groups, story_of_known, order, edges, set(taken))
@@ -561,37 +508,17 @@ def mean_similarities(
     return {m: round(float(v), 6) for m, v in zip(members, means.tolist(), strict=True)}
 
 
-def key_names(
-    vectors: textvec.VectorSet, names: Mapping[str, Sequence[str]]
-) -> dict[str, set[str]]:
-    """Each article's top names (:data:`CORE_NAMES`) that are also among its key terms
-    (:func:`key_terms`, weighed against every document): the names that mark its event,
-    such as the suspect or the dam, not the capitalised words every report of that kind
-    carries ('Authority', 'Labor Department')."""
-    top = vectors.top_terms(KEY_TERMS)
-    words = vectors.vocabulary.words
-    result = {}
-    for article_id, row in zip(vectors.ids, top.tolist(), strict=True):
-        heavy = {words[c] for c in row if c >= 0}
-        result[article_id] = {n for n in names.get(article_id, ())[:CORE_NAMES] if n in heavy}
-    return result
-
-
 def _singleton(
     article_id: str,
     time: datetime,
     published: datetime | None,
     language: str | None,
-    names: Sequence[str],
-    key: Iterable[str] = (),
 ) -> _Cluster:
     """One article as a group of its own, the start of the agglomeration."""
     return _Cluster(
         [article_id],
         time,
         1,
-        *_name_counts([names]),
-        key=Counter(set(key)),
         language=_known_language([language]),
         published=_span([published]),
     )
@@ -602,9 +529,6 @@ def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
         a.members + b.members,
         min(a.first, b.first),
         a.size + b.size,
-        a.names + b.names,
-        a.core + b.core,
-        a.key + b.key,
         language=a.language or b.language,
         published=_span([*(a.published or ()), *(b.published or ())]),
     )
@@ -618,10 +542,10 @@ def _agglomerate(
     """Group-average agglomeration over the sparse graph, then small groups attached.
 
     The closest pair of groups merges while their average similarity is at least
-    `config.threshold` times the pair's :func:`_bar_factor` (a missing edge counts 0; a
-    pair it rules out never merges). Then every group of at most `config.small_story` articles
-    joins the larger group it is on average closest to, if that average is at least
-    `config.attach_threshold` times the same factor: a short or oddly-angled report
+    `config.threshold` (a missing edge counts 0) and :func:`may_join` allows them.
+    Then every group of at most `config.small_story` articles joins the larger group it
+    is on average closest to, if that average is at least
+    `config.attach_threshold` (and :func:`may_join`): a short or oddly-angled report
     cannot reach the full bar against every member of a big story, yet being that close
     to all of them on average is strong evidence, while two big groups must still meet
     the full bar (that is what keeps two earthquakes apart)."""
@@ -644,15 +568,14 @@ def _agglomerate(
     heapq.heapify(heap)
     next_id = len(clusters)
     while heap:
-        negative, cx, cy = heapq.heappop(heap)
+        _, cx, cy = heapq.heappop(heap)
         if cx not in clusters or cy not in clusters:
             continue  # one side merged since: its entries died with its id
         a, b = clusters[cx], clusters[cy]
         # two live clusters' link never changes (a merge makes a new id), so the entry's
-        # average is current: it was at least the threshold when pushed, and the bar
-        # times this pair must meet is checked now
-        factor = _bar_factor(a, b, config)
-        if factor is None or -negative < threshold * factor:
+        # average is current: it was at least the threshold when pushed; whether the
+        # pair may join at all is checked now
+        if not may_join(a, b, config):
             continue
         merged = _merged(a, b)
         cid = next_id
@@ -683,11 +606,10 @@ def _agglomerate(
             big = clusters[nbr]
             if big.size <= config.small_story:
                 continue
-            factor = _bar_factor(small, big, config)
             avg = s / (small.size * big.size)
             if (
-                factor is not None
-                and avg >= config.attach_threshold * factor
+                may_join(small, big, config)
+                and avg >= config.attach_threshold
                 and (best is None or (-avg, nbr) < (-best[0], best[1]))
             ):
                 best = (avg, nbr)
@@ -791,31 +713,6 @@ def _average_between(
         for y in b:
             total += edges.get((x, y) if x < y else (y, x), 0.0)
     return total / (len(a) * len(b)) if a and b else 0.0
-
-
-def _name_counts(name_lists: Iterable[Sequence[str]]) -> tuple[Counter[str], Counter[str]]:
-    names: Counter[str] = Counter()
-    core: Counter[str] = Counter()
-    for listed in name_lists:
-        names.update(set(listed))
-        core.update(set(listed[:CORE_NAMES]))
-    return names, core
-
-
-def _exclusive_core(a: _Cluster, b: _Cluster) -> bool:
-    """Whether `a` has a core name (top name of most of its members) `b` hardly names."""
-    return any(
-        count >= CORE_SHARE * a.size and b.names[name] <= ABSENT_SHARE * b.size
-        for name, count in a.core.items()
-    )
-
-
-def names_conflict(a: _Cluster, b: _Cluster, min_size: int = CONFLICT_MIN_SIZE) -> bool:
-    """Two groups each built around a name the other barely mentions report two events
-    (Tara Reid's rehab and Lindsay Lohan's), however alike their wording."""
-    if min(a.size, b.size) < min_size:
-        return False
-    return _exclusive_core(a, b) and _exclusive_core(b, a)
 
 
 # -- one night -------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Runs after the night is loaded, in the ``duckdb_writer`` pool. It reads tonight's landed
 articles and, from the warehouse, the state earlier nights kept: term counts, names and
-MinHash signatures of the articles within the event window and of the older stories
-tonight's key names may follow up, their stories, story merges and document frequencies.
+MinHash signatures of the articles within the event window, their stories, story merges
+and document frequencies.
 It computes tonight's copies, stories and derivations, writes them as tonight's landing
 partitions of the four story tables, and loads those.
 
@@ -33,9 +33,6 @@ from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 
-# a name in more older stories than this marks no one story (a head of state, a club), and
-# following it would read much of the history every night
-FOLLOW_UP_MAX_STORIES = 20
 MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
 
 
@@ -79,7 +76,7 @@ def resolve_merges(merges: list[tuple[str, str]]) -> dict[str, str]:
 class History:
     """The earlier articles tonight is clustered with."""
 
-    known: list[stories.KnownArticle]  # in the event window or a followed story, as they stand
+    known: list[stories.KnownArticle]  # in the event window, as they stand
     counts: sparse.csr_matrix  # their kept term counts, rows in `known`'s order
 
 
@@ -122,77 +119,20 @@ _LATEST_STORY_ROWS = """
 """
 
 
-def _followed_stories(
-    con: duckdb.DuckDBPyConnection,
-    run_date: str,
-    lo: datetime,
-    hi: datetime,
-    names: list[str],
-    ids: StoryIds,
-    config: stories.StoryConfig = stories.DEFAULT_CONFIG,
-) -> list[str]:
-    """Story ids (as stored, merged-away ones included) of the earlier stories, up to
-    `config.follow_up_days` before or after tonight's articles, with an article that has
-    one of tonight's key `names` among its top names: the only older stories tonight's
-    articles can follow up (see :func:`stories.time_bar`). Found by a scan of the names
-    column, so a long follow-up horizon costs a scan, not the whole history in memory.
-    Articles within the event window are read anyway and are not scanned; a name found in
-    more than :data:`FOLLOW_UP_MAX_STORIES` older stories is not followed."""
-    if not names or config.follow_up_days <= config.window_days:
-        return []
-    rows = con.sql(
-        f"""
-        with {_LATEST_STORY_ROWS},
-        wanted as (select unnest($names::varchar[]) as name),
-        named as (
-            select s.article_id, unnest(s.names[1:$core]) as name
-            from landing.article_signatures as s
-            where s.run_date < $run_date and s.story_time between $lo and $hi
-              and not s.story_time between $near_lo and $near_hi
-        ),
-        hits as (
-            select distinct a.story_id, n.name
-            from named as n
-            join wanted as w on w.name = n.name
-            join latest as a on a.article_id = n.article_id
-        ),
-        telling as (
-            select name from hits group by name having count(*) <= $max_stories
-        )
-        select distinct story_id from hits where name in (select name from telling)
-        """,
-        params={
-            "run_date": run_date,
-            "lo": lo - timedelta(days=config.follow_up_days),
-            "hi": hi + timedelta(days=config.follow_up_days),
-            "near_lo": lo - timedelta(days=config.window_days),
-            "near_hi": hi + timedelta(days=config.window_days),
-            "core": stories.CORE_NAMES,
-            "names": names,
-            "max_stories": FOLLOW_UP_MAX_STORIES,
-        },
-    ).fetchall()
-    roots = {ids.merges.get(story_id, story_id) for (story_id,) in rows}
-    return sorted(s for s in ids.taken if ids.merges.get(s, s) in roots)
-
-
 def _history(
     con: duckdb.DuckDBPyConnection,
     run_date: str,
     lo: datetime,
     hi: datetime,
     vocabulary: textvec.Vocabulary,
-    names: list[str],
     ids: StoryIds,
     config: stories.StoryConfig = stories.DEFAULT_CONFIG,
 ) -> History:
-    """Earlier nights' articles within the event window (each with its latest story
-    row), and every article of the older stories tonight's key `names` may follow up
-    (:func:`_followed_stories`). Terms, counts and signatures are read as Arrow columns
+    """Earlier nights' articles within the event window of tonight's (each with its
+    latest story row): the only ones tonight's articles can join. Terms, counts and signatures are read as Arrow columns
     straight into arrays (a history of 100,000 articles holds 8 million kept terms: as
     Python objects they cost gigabytes)."""
     merges = ids.merges
-    followed = _followed_stories(con, run_date, lo, hi, names, ids, config)
     table = con.sql(
         f"""
         with {_LATEST_STORY_ROWS}
@@ -202,17 +142,13 @@ def _history(
         from landing.article_signatures as s
         join latest as a on a.article_id = s.article_id
         where s.run_date < $run_date
-          and (
-            s.story_time between $lo and $hi
-            or a.story_id in (select unnest($followed::varchar[]))
-          )
+          and s.story_time between $lo and $hi
         order by s.article_id
         """,
         params={
             "run_date": run_date,
             "lo": lo - timedelta(days=config.window_days),
             "hi": hi + timedelta(days=config.window_days),
-            "followed": followed,
         },
     ).to_arrow_table()
     counts = _count_matrix(table["terms"], table["term_counts"], vocabulary)
@@ -320,30 +256,6 @@ def _document_frequencies(con: duckdb.DuckDBPyConnection, run_date: str) -> Freq
     )
 
 
-def _key_names(
-    new: list[stories.NewArticle],
-    features: stories.NightFeatures,
-    vocabulary: textvec.Vocabulary,
-    frequencies: Frequencies,
-) -> tuple[list[str], textvec.VectorSet]:
-    """Every key name (:func:`stories.key_names`) of tonight's articles, the names an
-    older story must share to be followed up, and the vectors they came from: tonight's
-    articles weighed as the clustering weighs them (the history adds no frequency of a
-    term of theirs), so the clustering takes these instead of weighing them again."""
-    df = frequencies.column(vocabulary) + np.bincount(
-        features.counts.indices, minlength=len(vocabulary)
-    )
-    vectors = textvec.VectorSet(
-        [a.article_id for a in new],
-        textvec.tfidf_matrix(
-            features.counts, df, frequencies.documents + len(new), vocabulary.rank()
-        ),
-        vocabulary,
-    )
-    keys = stories.key_names(vectors, {a.article_id: a.names for a in new})
-    return sorted(set().union(*keys.values())), vectors
-
-
 def _bodies(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, str]:
     """The latest landed body of each earlier article (for derivation)."""
     if not article_ids:
@@ -400,8 +312,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         features = _features(new, vocabulary)
         new = [replace(a, names=names) for a, names in zip(new, features.names, strict=True)]
         frequencies = _document_frequencies(con, run_date)
-        keys, tonight = _key_names(new, features, vocabulary, frequencies)
-        history = _history(con, run_date, lo, hi, vocabulary, keys, ids, config)
+        history = _history(con, run_date, lo, hi, vocabulary, ids, config)
         # the history added its terms to the vocabulary: their frequencies too
         df = frequencies.column(vocabulary)
         tonight_df = np.bincount(features.counts.indices, minlength=len(vocabulary))
@@ -415,7 +326,6 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             features,
             config,
             taken=ids.taken,
-            new_vectors=tonight,
         )
         derivations = _derivations(con, result, new, history.known)
     finally:
