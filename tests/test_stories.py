@@ -529,3 +529,28 @@ def test_a_higher_threshold_from_the_config_keeps_a_pair_apart():
     assert len(set(stories.cluster_night([a, b], [], pair).story_of.values())) == 1
     strict = stories.StoryConfig(threshold=0.5, attach_threshold=0.25)
     assert len(set(stories.cluster_night([a, b], [], pair, strict).story_of.values())) == 2
+
+
+def test_a_derivation_whose_source_moved_to_another_story_is_looked_for_again() -> None:
+    """A rewrite stays in its story while the article it was rewritten from moves to
+    another one tonight: the link would point across stories (dbt's
+    assert_derivations_point_earlier caught it on METER), so it is looked for again.
+    One that moved itself, a copy, or one whose source stayed is left alone."""
+    v = {"orrin": 1.0}
+
+    def known(aid: str, derived_from: str | None, duplicate_of: str | None = None):
+        k = _known(aid, "st_a", v, [])
+        k.derived_from, k.duplicate_of = derived_from, duplicate_of
+        return k
+
+    articles = [
+        known("wire", None),
+        known("paper", "wire"),  # its source moved: stale
+        known("moved_paper", "wire"),  # moved itself: re-derived as a move already
+        known("copy", "wire", duplicate_of="wire"),
+        known("other", "stay"),
+        known("stay", None),
+    ]
+    story_of = {"wire": "st_b", "paper": "st_a", "moved_paper": "st_b", "other": "st_a"}
+    story_of["stay"] = "st_a"
+    assert story_night.stale_derivations(articles, {"moved_paper"}, story_of) == ["paper"]

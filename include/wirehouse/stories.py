@@ -79,6 +79,7 @@ class StoryConfig:
     attach_threshold: float = ATTACH_THRESHOLD
     window_days: int = WINDOW_DAYS
     small_story: int = SMALL_STORY
+    attach_to_min: int = 0  # EXPERIMENT: 0 = small_story + 1
 
     @property
     def region_min(self) -> float:
@@ -135,6 +136,8 @@ class KnownArticle:
     language: str | None = None
     published: datetime | None = None  # the stated publication time, when there is one
     duplicate_score: float | None = None
+    derived_from: str | None = None  # the article it was found rewritten from, if any
+    story_similarity: float | None = None
 
 
 @dataclass
@@ -604,7 +607,8 @@ def _agglomerate(
         best: tuple[float, int] | None = None
         for nbr, s in links.get(cid, {}).items():
             big = clusters[nbr]
-            if big.size <= config.small_story:
+            floor = config.attach_to_min or config.small_story + 1
+            if big.size < floor or big.size <= small.size:
                 continue
             avg = s / (small.size * big.size)
             if (

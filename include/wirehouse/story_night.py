@@ -111,7 +111,8 @@ def _story_ids(con: duckdb.DuckDBPyConnection, run_date: str) -> StoryIds:
 
 _LATEST_STORY_ROWS = """
     latest as (
-        select article_id, story_id, duplicate_of_article_id, duplicate_score
+        select article_id, story_id, duplicate_of_article_id, duplicate_score,
+               derived_from_article_id, story_similarity
         from landing.article_stories
         where run_date < $run_date
         qualify row_number() over (partition by article_id order by run_date desc) = 1
@@ -129,16 +130,17 @@ def _history(
     config: stories.StoryConfig = stories.DEFAULT_CONFIG,
 ) -> History:
     """Earlier nights' articles within the event window of tonight's (each with its
-    latest story row): the only ones tonight's articles can join. Terms, counts and signatures are read as Arrow columns
-    straight into arrays (a history of 100,000 articles holds 8 million kept terms: as
-    Python objects they cost gigabytes)."""
+    latest story row): the only ones tonight's articles can join. Terms, counts and
+    signatures are read as Arrow columns straight into arrays (a history of 100,000
+    articles holds 8 million kept terms: as Python objects they cost gigabytes)."""
     merges = ids.merges
     table = con.sql(
         f"""
         with {_LATEST_STORY_ROWS}
         select s.article_id, s.source_id, s.story_time, s.published_at, s.terms,
                s.term_counts, s.names, s.minhash, s.shingle_count, s.content_hash,
-               s.language, a.story_id, a.duplicate_of_article_id, a.duplicate_score
+               s.language, a.story_id, a.duplicate_of_article_id, a.duplicate_score,
+               a.derived_from_article_id, a.story_similarity
         from landing.article_signatures as s
         join latest as a on a.article_id = s.article_id
         where s.run_date < $run_date
@@ -159,39 +161,27 @@ def _history(
         for name in table.column_names
         if name not in ("terms", "term_counts", "minhash")
     }
+    column = columns.__getitem__
     known = [
         stories.KnownArticle(
-            article_id=aid,
-            story_id=merges.get(story, story),
-            source_id=src,
-            time=t.astimezone(UTC),
+            article_id=column("article_id")[i],
+            story_id=merges.get(column("story_id")[i], column("story_id")[i]),
+            source_id=column("source_id")[i],
+            time=column("story_time")[i].astimezone(UTC),
             signature=signatures[i],
-            shingle_count=shingles,
-            duplicate_of=dup,
-            content_hash=chash,
-            names=names or [],
-            language=lang,
-            published=published.astimezone(UTC) if published else None,
-            duplicate_score=dup_score,
+            shingle_count=column("shingle_count")[i],
+            duplicate_of=column("duplicate_of_article_id")[i],
+            content_hash=column("content_hash")[i],
+            names=column("names")[i] or [],
+            language=column("language")[i],
+            published=(
+                column("published_at")[i].astimezone(UTC) if column("published_at")[i] else None
+            ),
+            duplicate_score=column("duplicate_score")[i],
+            derived_from=column("derived_from_article_id")[i],
+            story_similarity=column("story_similarity")[i],
         )
-        for i, (aid, src, t, published, names, shingles, chash, lang, story, dup, dup_score) in (
-            enumerate(
-                zip(
-                    columns["article_id"],
-                    columns["source_id"],
-                    columns["story_time"],
-                    columns["published_at"],
-                    columns["names"],
-                    columns["shingle_count"],
-                    columns["content_hash"],
-                    columns["language"],
-                    columns["story_id"],
-                    columns["duplicate_of_article_id"],
-                    columns["duplicate_score"],
-                    strict=True,
-                )
-            )
-        )
+        for i in range(table.num_rows)
     ]
     return History(known, counts)
 
@@ -327,10 +317,12 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             config,
             taken=ids.taken,
         )
-        derivations = _derivations(con, result, new, history.known)
+        derivations, restated = _derivations(con, result, new, history.known)
     finally:
         con.close()
-    tables = _tables(run_date, new, features, result, derivations, tonight_df, history.known)
+    tables = _tables(
+        run_date, new, features, result, derivations, tonight_df, history.known, restated
+    )
     for table in STORY_TABLES:
         land.write_partition(settings.landing_dir, table, run_date, tables[table])
     return load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
@@ -372,9 +364,10 @@ def _derivations(
     result: stories.NightResult,
     new: list[stories.NewArticle],
     known: list[stories.KnownArticle],
-) -> dict[str, stories.Derivation]:
+) -> tuple[dict[str, stories.Derivation], frozenset[str]]:
     """Derivations of tonight's articles and of earlier ones that moved story tonight
-    (their rewrite source is looked for in the story they are in now)."""
+    (their rewrite source is looked for in the story they are in now) or whose source
+    did (:func:`stale_derivations`, returned too: they need a new row)."""
     story_of = {
         k.article_id: result.regrouped.get(k.article_id, k.story_id)
         for k in known
@@ -390,6 +383,8 @@ def _derivations(
     }
     new_by_id = {a.article_id: a for a in new}
     candidates = [m.article_id for m in result.moves if m.article_id not in copies]
+    restated = stale_derivations(known, moved, story_of)
+    candidates += restated
     for assignment in result.assignments:
         a = new_by_id[assignment.article_id]
         times[a.article_id] = stories.article_time(a.published_at, a.observed_at)
@@ -408,7 +403,24 @@ def _derivations(
         if rep and sources.get(rep) != sources[article_id]:
             # a copy of another outlet's text is derived from it, verbatim
             derivations[article_id] = stories.Derivation(rep, score or 1.0)
-    return derivations
+    return derivations, frozenset(restated)
+
+
+def stale_derivations(
+    known: list[stories.KnownArticle], moved: set[str], story_of: dict[str, str]
+) -> list[str]:
+    """Earlier articles that stay where they are but whose rewrite source moved to another
+    story tonight: their derivation no longer holds (a source must be in the same story)
+    and is looked for again in the story they are in, and a new row states the result."""
+    return sorted(
+        k.article_id
+        for k in known
+        if k.derived_from
+        and k.duplicate_of is None
+        and k.article_id not in moved
+        and k.derived_from in story_of
+        and story_of[k.derived_from] != story_of[k.article_id]
+    )
 
 
 def _find_derivations(
@@ -466,8 +478,11 @@ def _tables(
     derivations: dict[str, stories.Derivation],
     tonight_df: np.ndarray,
     known: list[stories.KnownArticle],
+    restated: frozenset[str] = frozenset(),
 ) -> dict[str, pa.Table]:
-    """Tonight's partitions of the four story tables (`new` is sorted by article id)."""
+    """Tonight's partitions of the four story tables (`new` is sorted by article id).
+    `restated`: earlier articles that did not move but get a row tonight because their
+    derivation was looked for again (:func:`stale_derivations`)."""
     known_by_id = {k.article_id: k for k in known}
     rows = [
         (s.article_id, s.story_id, s.duplicate_of, s.duplicate_score, s.story_similarity)
@@ -481,6 +496,18 @@ def _tables(
             m.story_similarity,
         )
         for m in result.moves
+    ]
+    moved = {m.article_id for m in result.moves}
+    rows += [
+        (
+            k.article_id,
+            result.regrouped.get(k.article_id, k.story_id),
+            None,
+            None,
+            k.story_similarity,
+        )
+        for k in known
+        if k.article_id in restated and k.article_id not in moved
     ]
     assignments = []
     for article_id, story_id, duplicate_of, duplicate_score, similarity in rows:
