@@ -883,6 +883,10 @@ def print_origin(q: Quality) -> list[tuple[str, bool, str]]:
 def quality_checks(q: Quality) -> list[tuple[str, bool, str]]:
     checks = []
     for row in q.rows:
+        if row.run is not None:
+            failed = row.run.dbt_failed
+            detail = "; ".join(failed)[:300] if failed else ""
+            checks.append((f"{row.bench.name}: dbt build passes", not failed, detail))
         w, b = row.wirehouse.b3_f1, row.baseline.b3_f1
         where = "" if row.pipeline else " (in process)"
         f1_ok, margin_ok = passes(row)
