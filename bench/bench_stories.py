@@ -801,7 +801,7 @@ def print_loso(q: Quality, nights: int) -> None:
         sources = len(set(row.bench.source_of.values()))
         readme = README_BASELINE_F1.get(row.bench.name)
         print(
-            f"  {row.bench.name}: {len(row.bench.lines)} lines from {sources} sources, "
+            f"  {row.bench.name}: {len(row.bench.lines)} lines from {sources} source(s), "
             f"{len(run.articles)} articles in marts, {missing} not imported ({detail}; "
             f"scored as singletons); dbt build {run.dbt_seconds:.1f}s"
             + (f"; data README's baseline B3-F1 {readme}" if readme else "")
