@@ -25,7 +25,7 @@ help:
 	@echo "make test  - set up, then run ruff, pytest (unit, dbt, end-to-end DAG) and dbt's tests"
 	@echo "make bench-fetch - fetch-stage benchmark (2,000 pages, 50 local hosts), then the memory cases"
 	@echo "make bench-extract - extraction quality/speed: wirehouse vs trafilatura (../shared data)"
-	@echo "make bench-stories - story clustering quality vs a TF-IDF baseline, and 100k-article scale"
+	@echo "make bench-stories - story quality on five sets fitted leave-one-set-out vs a TF-IDF baseline, origin/derivation, 100k-article scale"
 	@echo "make bench-entities - entity recognition + resolution speed vs spaCy's full pipeline, gold-file quality"
 	@echo "make dbt-build - rebuild the marts outside Airflow (after wirehouse reextract)"
 	@echo "make clean - remove the local Airflow home, data folder and build output"
