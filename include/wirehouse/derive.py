@@ -57,7 +57,7 @@ PHRASE_SHARE = 0.1
 # of some wire systems' paragraph marks) and space, before an opening mark or a capital
 _SENTENCE_RE = re.compile(r"(?<=[.!?…])[^\w\s]*\s+(?=[^\w\s]*[A-Z0-9])")
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-_SENTENCE_END_RE = re.compile(r"[.!?…:;][^\w\s]*$")
+_SENTENCE_END_RE = re.compile(r"[.!?…][^\w\s]*$")
 _DOUBLED_QUOTE_RE = re.compile(r"([\"“”])\1+")
 _QUOTE_MARK_RE = re.compile(r"[“”\"«»„‘’']")
 _DOUBLE_OPEN = frozenset('“"«„')
