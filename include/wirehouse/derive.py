@@ -155,6 +155,12 @@ def _closes(inside: str, ch: str, before: str, after: str) -> bool:
     return ch in "’'" and not before.isspace() and not after.isalnum()
 
 
+def ordinary_word(word: str) -> bool:
+    """A word that is neither a name nor a number nor a stopword: lowercase letters
+    (``islower``: a letter and no capital), three or more."""
+    return word.islower() and len(word) >= 3 and word not in STOPWORDS
+
+
 def phrases(body: str) -> frozenset[tuple[str, ...]]:
     """The body's word 3-grams outside quotations that hold an ordinary word (lowercase,
     not a stopword, three letters or more); 3-grams do not run across a paragraph (see
@@ -167,8 +173,7 @@ def phrases(body: str) -> frozenset[tuple[str, ...]]:
             if len(words) < n:
                 continue
             folded = [_fold(w.lower()) for w in words]
-            # islower: has a letter, no capital (so neither a name nor a number)
-            ordinary = [w.islower() and len(w) >= 3 and w not in STOPWORDS for w in words]
+            ordinary = [ordinary_word(w) for w in words]
             keep = ordinary[: len(words) - n + 1]  # the 3-gram starting here has one
             for k in range(1, n):
                 keep = [a or b for a, b in zip(keep, ordinary[k:], strict=False)]
