@@ -390,8 +390,9 @@ def test_candidate_probability_matches_the_documented_banding() -> None:
 def test_derivation_direction_and_independent_reports() -> None:
     a = (FIXTURES / "orrin_dam_night1.txt").read_text().split("\n", 1)[1]
     b = (FIXTURES / "orrin_dam_night2.txt").read_text().split("\n", 1)[1]
-    # two reports of one event by different outlets share names, not sentences
-    assert derive.derivation_score(derive.sentences(b), derive.sentences(a)) < derive.DERIVED_SCORE
+    # two reports of one event by different outlets share names, not sentences or phrasing
+    assert derive.sentence_score(derive.sentences(b), derive.sentences(a)) < derive.DERIVED_SCORE
+    assert derive.derivation_score(derive.profile(b), [derive.profile(a)]) < derive.DERIVED_SCORE
 
 
 def test_names_and_terms() -> None:

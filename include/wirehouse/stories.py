@@ -749,34 +749,40 @@ def find_derivations(
     from another source, it was rewritten from (:mod:`wirehouse.derive`), if any.
 
     Only earlier articles can be sources: publication time (else collection night)
-    decides the direction, then the article id, so the choice is stable."""
+    decides the direction, then the article id, so the choice is stable. Of the story's
+    MAX_DERIVATION_SOURCES earliest such articles, each source's are scored together
+    (wire copy comes in takes); the best-scoring source at DERIVED_SCORE or more wins
+    (the earlier one on a tie), and of its articles the one weighing most in that score
+    is named (:func:`wirehouse.derive.scored_source`), with the source's score."""
     members: dict[str, list[str]] = defaultdict(list)
     for article_id, story_id in stories_of.items():
         if article_id in bodies:
             members[story_id].append(article_id)
-    sentence_cache: dict[str, list[frozenset[str]]] = {}
+    profile_cache: dict[str, derive.Profile] = {}
 
-    def sents(article_id: str) -> list[frozenset[str]]:
-        if article_id not in sentence_cache:
-            sentence_cache[article_id] = derive.sentences(bodies[article_id])
-        return sentence_cache[article_id]
+    def profile(article_id: str) -> derive.Profile:
+        if article_id not in profile_cache:
+            profile_cache[article_id] = derive.profile(bodies[article_id])
+        return profile_cache[article_id]
 
     result: dict[str, Derivation] = {}
     for article_id in sorted(candidates):
         key = (times[article_id], article_id)
-        best: Derivation | None = None
         earlier = sorted(
             (m for m in members.get(stories_of[article_id], []) if (times[m], m) < key),
             key=lambda m: (times[m], m),
         )[:MAX_DERIVATION_SOURCES]
+        by_source: dict[str | None, list[str]] = {}
         for other in earlier:
-            if other == article_id or (times[other], other) >= key:
-                continue
-            if sources.get(other) == sources.get(article_id):
-                continue
-            score = derive.derivation_score(sents(article_id), sents(other))
+            if sources.get(other) != sources.get(article_id):
+                by_source.setdefault(sources.get(other), []).append(other)
+        best: Derivation | None = None
+        for texts in by_source.values():
+            score, strongest = derive.scored_source(
+                profile(article_id), [profile(t) for t in texts]
+            )
             if score >= derive.DERIVED_SCORE and (best is None or score > best.score):
-                best = Derivation(other, score)
+                best = Derivation(texts[strongest], score)
         if best is not None:
             result[article_id] = best
     return result
