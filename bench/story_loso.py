@@ -71,9 +71,6 @@ SHORT_NAMES = {
     "threshold": "t",
     "attach_threshold": "a",
     "window_days": "win",
-    "follow_up_days": "fu",
-    "undated_factor": "undated",
-    "conflict_min_size": "conflict",
     "small_story": "small",
 }
 
@@ -86,7 +83,7 @@ def describe(config: Any, default: Any) -> str:
         if value != getattr(default, f.name, None):
             if isinstance(value, float):
                 value = f"{value:g}"
-            elif isinstance(value, int) and value >= 10**6:
+            elif isinstance(value, int) and value >= 10**5:
                 value = "off"
             parts.append(f"{SHORT_NAMES.get(f.name, f.name)}={value}")
     return " ".join(parts) or "shipped"

@@ -49,8 +49,8 @@ def test_verdict_keeps_a_rule_that_helps_three_sets_and_hurts_none():
 def test_describe_names_what_differs_from_the_shipped_settings():
     shipped = StoryConfig()
     assert describe(shipped, shipped) == "shipped"
-    config = StoryConfig(threshold=0.16, attach_threshold=0.08, conflict_min_size=10**9)
-    assert describe(config, shipped) == "t=0.16 a=0.08 conflict=off"
+    config = StoryConfig(threshold=0.16, attach_threshold=0.08, window_days=10**5)
+    assert describe(config, shipped) == "t=0.16 a=0.08 win=off"
 
 
 def test_outlets_become_source_ids():
