@@ -555,3 +555,26 @@ def test_a_derivation_whose_source_moved_to_another_story_is_looked_for_again() 
     story_of = {"wire": "st_b", "paper": "st_a", "moved_paper": "st_b", "other": "st_a"}
     story_of["stay"] = "st_a"
     assert story_night.stale_derivations(articles, {"moved_paper"}, story_of) == ["paper"]
+
+
+def test_a_rewrite_collected_before_its_source_is_derived_when_the_source_arrives(
+    settings: Settings,
+) -> None:
+    """The wire story a content farm rewrote is collected a night after the rewrite (a
+    late feed, a backfilled archive): the earlier-collected rewrite, published after it,
+    is looked at again and gets a new row naming it; a re-run of that night gives the same."""
+    original = page("harbor_wire", "dockworkers-strike-shuts-calder-bay-port")
+    rewrite = page("trendpulse_now", "calder-bay-port-grinds-to-a-halt-as-dockworkers-strike")
+    original["published_at"], rewrite["published_at"] = T0, T0 + timedelta(hours=6)
+    night(settings, "2026-11-03", [rewrite])
+    rid = rewrite["url"].rsplit("/", 1)[1][:16]
+    oid = original["url"].rsplit("/", 1)[1][:16]
+    assert assignments(settings)[rid]["derived_from_article_id"] is None
+    night(settings, "2026-11-04", [original])
+    got = assignments(settings)
+    assert got[rid]["derived_from_article_id"] == oid
+    assert got[rid]["run_date"].isoformat() == "2026-11-04"
+    assert got[rid]["story_id"] == got[oid]["story_id"]
+    assert got[oid]["derived_from_article_id"] is None
+    night(settings, "2026-11-04", [original])
+    assert assignments(settings) == got

@@ -17,6 +17,7 @@ Its latest row is where it stands.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -366,8 +367,11 @@ def _derivations(
     known: list[stories.KnownArticle],
 ) -> tuple[dict[str, stories.Derivation], frozenset[str]]:
     """Derivations of tonight's articles and of earlier ones that moved story tonight
-    (their rewrite source is looked for in the story they are in now) or whose source
-    did (:func:`stale_derivations`, returned too: they need a new row)."""
+    (their rewrite source is looked for in the story they are in now), whose source did
+    (:func:`stale_derivations`), or that were published after an article that joined
+    their story tonight (:func:`later_members`: the wire copy a paper was rewritten from
+    may be collected after the paper). The earlier articles whose derivation changed are
+    returned too: they need a new row."""
     story_of = {
         k.article_id: result.regrouped.get(k.article_id, k.story_id)
         for k in known
@@ -383,8 +387,8 @@ def _derivations(
     }
     new_by_id = {a.article_id: a for a in new}
     candidates = [m.article_id for m in result.moves if m.article_id not in copies]
-    restated = stale_derivations(known, moved, story_of)
-    candidates += restated
+    stale = stale_derivations(known, moved, story_of)
+    candidates += stale
     for assignment in result.assignments:
         a = new_by_id[assignment.article_id]
         times[a.article_id] = stories.article_time(a.published_at, a.observed_at)
@@ -394,6 +398,8 @@ def _derivations(
             candidates.append(a.article_id)
         else:
             copies[a.article_id] = (assignment.duplicate_of, assignment.duplicate_score)
+    later = later_members(known, moved, story_of, times, new_by_id, set(stale))
+    candidates += later
     joined = {story_of[c] for c in candidates}
     earlier = sorted(aid for aid, sid in story_of.items() if sid in joined and aid not in new_by_id)
     bodies = _bodies(con, earlier)
@@ -403,7 +409,39 @@ def _derivations(
         if rep and sources.get(rep) != sources[article_id]:
             # a copy of another outlet's text is derived from it, verbatim
             derivations[article_id] = stories.Derivation(rep, score or 1.0)
-    return derivations, frozenset(restated)
+    stored = {k.article_id: k.derived_from for k in known}
+    changed = [
+        k for k in later if (d.derived_from if (d := derivations.get(k)) else None) != stored[k]
+    ]
+    return derivations, frozenset(stale) | frozenset(changed)
+
+
+def later_members(
+    known: list[stories.KnownArticle],
+    moved: set[str],
+    story_of: dict[str, str],
+    times: dict[str, datetime],
+    tonight: Mapping[str, stories.NewArticle],
+    skip: set[str],
+) -> list[str]:
+    """Earlier articles (not copies, not moved, not in `skip`) published after one of
+    tonight's non-copy articles of their story: tonight's article may be what they were
+    rewritten from, so their derivation is looked for again."""
+    first_new: dict[str, tuple[datetime, str]] = {}
+    for article_id in tonight:
+        story = story_of.get(article_id)
+        if story is not None:
+            key = (times[article_id], article_id)
+            first_new[story] = min(first_new.get(story, key), key)
+    return sorted(
+        k.article_id
+        for k in known
+        if k.duplicate_of is None
+        and k.article_id not in moved
+        and k.article_id not in skip
+        and (story := story_of[k.article_id]) in first_new
+        and (times[k.article_id], k.article_id) > first_new[story]
+    )
 
 
 def stale_derivations(
