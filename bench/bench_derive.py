@@ -329,29 +329,17 @@ def derivation_rates(
 
 
 @contextlib.contextmanager
-def phrase_share(value: float) -> Iterator[None]:
-    """derive.PHRASE_SHARE set to `value` for a sweep (1e9 turns the phrase rule off)."""
+def derive_setting(name: str, value: float) -> Iterator[None]:
+    """A constant of wirehouse.derive set to `value` for a sweep or a study
+    (`PHRASE_SHARE` 1e9 turns the phrase rule off; `PHRASE_WORDS` the n-gram study)."""
     from wirehouse import derive
 
-    saved = derive.PHRASE_SHARE
-    derive.PHRASE_SHARE = value
+    saved = getattr(derive, name)
+    setattr(derive, name, value)
     try:
         yield
     finally:
-        derive.PHRASE_SHARE = saved
-
-
-@contextlib.contextmanager
-def phrase_words(n: int) -> Iterator[None]:
-    """derive.PHRASE_WORDS set to `n` (the n-gram study)."""
-    from wirehouse import derive
-
-    saved = derive.PHRASE_WORDS
-    derive.PHRASE_WORDS = n
-    try:
-        yield
-    finally:
-        derive.PHRASE_WORDS = saved
+        setattr(derive, name, saved)
 
 
 def noise_floor(
@@ -436,7 +424,7 @@ def print_ngram_study(sets: Mapping[str, list[Article]]) -> None:
     )
     print(f"{'n':>2} {'chosen':>7} " + " ".join(f"{n:>13}" for n in names) + "   noise floor")
     for n, grid in NGRAM_GRIDS.items():
-        with phrase_words(n):
+        with derive_setting("PHRASE_WORDS", n):
             rows = sweep(sets, grid)
             chosen = select_phrase_share(rows)
             floor = noise_floor(sets)
@@ -505,7 +493,7 @@ def sweep(sets: Mapping[str, list[Article]], values: Sequence[float]) -> list[di
     """Each set's figures at each PHRASE_SHARE value (1e9 = the phrase rule off)."""
     rows = []
     for value in values:
-        with phrase_share(value):
+        with derive_setting("PHRASE_SHARE", value):
             rows.append(
                 {
                     "value": value,
