@@ -34,7 +34,6 @@ one article, the old sentence splitter), copied below so both run on the same bo
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import json
 import random
@@ -47,8 +46,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "bench" / "stories"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from story_sets import default_data, outlet_source, story_day
+
+DEFAULT_DATA = default_data()
 SETS = ("meter_dev", "basil_dev", "newswcl50", "ecbplus_dev", "multinews_dev")
 SOURCE_ID = "bench_dump"
 # one observation night for undated articles (any fixed instant: only the order matters)
@@ -94,9 +96,11 @@ class Article:
 
 
 def _meter_time(story: str, is_wire: bool) -> datetime:
-    """METER's story label is ``domain/dd.mm.yy/name``: wire copy on that day, papers the
-    next morning."""
-    day = datetime.strptime(story.split("/")[1], "%d.%m.%y").replace(tzinfo=UTC)
+    """METER's story label holds its folder day (:func:`story_sets.story_day`): wire copy
+    on that day, papers the next morning."""
+    folder_day = story_day(story)
+    assert folder_day is not None, story
+    day = datetime(folder_day.year, folder_day.month, folder_day.day, tzinfo=UTC)
     if is_wire:
         return day + timedelta(hours=WIRE_HOUR)
     return day + timedelta(days=1, hours=PAPER_HOUR)
@@ -126,7 +130,7 @@ def load_set(path: Path) -> list[Article]:
             else:
                 when = extracted.published_at or NIGHT
             if name.startswith(("meter", "basil", "newswcl")):
-                source = str(record.get("source") or "").lower()
+                source = outlet_source(record.get("source"))
             else:
                 source = article_id
             articles.append(
@@ -157,25 +161,11 @@ def _old_sentences(body: str) -> list[frozenset[str]]:
 
 
 def _old_score(derived: Sequence[frozenset[str]], source: Sequence[frozenset[str]]) -> float:
-    if not derived or not source:
-        return 0.0
-    matches = []
-    for words in derived:
-        best, best_score = None, 0.0
-        for index, candidate in enumerate(source):
-            score = len(words & candidate) / len(words)
-            if score > best_score:
-                best, best_score = index, score
-        if best is not None and best_score >= 0.4:
-            matches.append(best)
-    tails: list[int] = []
-    for v in matches:
-        i = bisect.bisect_left(tails, v)
-        if i == len(tails):
-            tails.append(v)
-        else:
-            tails[i] = v
-    return round(len(tails) / len(derived), 4)
+    """The old in-order sentence score: derive.sentence_score (unchanged by issue 15 but
+    for its splitter, which the caller replaces), rounded as it was."""
+    from wirehouse import derive
+
+    return round(derive.sentence_score(derived, source), 4)
 
 
 def baseline_find_derivations(

@@ -81,22 +81,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import story_fast
 import story_loso
 from story_pipeline import FIRST_RUN_DATE, PipelineRun, derived_share, origin, run_wirehouse
-from story_sets import METER, SETS, BenchSet, build_sets
+from story_sets import METER, SETS, BenchSet, build_sets, default_data
 
 from wirehouse.stories import StoryConfig
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_PARTS = ("shared", "bench", "stories")
-
-
-def default_data() -> Path:
-    """``shared/bench/stories`` beside the repository, or beside a parent of it (a git
-    worktree lives one level further down than the main checkout)."""
-    for parent in REPO_ROOT.parents:
-        if parent.joinpath(*DATA_PARTS).is_dir():
-            return parent.joinpath(*DATA_PARTS)
-    return REPO_ROOT.parent.joinpath(*DATA_PARTS)
-
 
 DEFAULT_DATA = default_data()
 

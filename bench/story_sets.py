@@ -20,7 +20,18 @@ NO_DATES = "ecbplus_dev (no dates)"  # the date accident: the same set with ever
 UNDATED_METER = "meter_dev (undated)"  # meter_dev as published, for the in-process figures
 METER = "meter_dev"
 STORY_DATE_RE = re.compile(r"/(\d\d\.\d\d\.\d\d)/")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_PARTS = ("shared", "bench", "stories")
 SOURCE_SLUG_RE = re.compile(r"[^a-z0-9_-]+")
+
+
+def default_data() -> Path:
+    """``shared/bench/stories`` beside the repository or beside one of its parents (a git
+    worktree sits one level deeper than the main checkout)."""
+    for parent in REPO_ROOT.parents:
+        if parent.joinpath(*DATA_PARTS).is_dir():
+            return parent.joinpath(*DATA_PARTS)
+    return REPO_ROOT.parent.joinpath(*DATA_PARTS)
 
 
 @dataclass
