@@ -7,8 +7,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from wirehouse.sources import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -58,3 +61,16 @@ def rss(items: list[str]) -> str:
         for u in items
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{entries}</channel></rss>'
+
+
+def lantern_source(httpserver: Any, urls: list[str], **kw: Any) -> Source:
+    """A `urls` source on the test's local server (private hosts allowed, no delay)."""
+    return Source(
+        id="lantern",
+        name="The Lantern",
+        home_url=httpserver.url_for("/"),
+        urls=tuple(urls),
+        allow_private_hosts=True,
+        delay_seconds=0,
+        **kw,
+    )

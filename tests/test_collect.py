@@ -6,9 +6,9 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import lantern_source
 from pytest_httpserver import HTTPServer
 
 from wirehouse import raw
@@ -70,18 +70,6 @@ PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     + zlib.compress(b"\x00" * 64)
 )
-
-
-def make_source(httpserver: HTTPServer, urls: list[str], **kw: Any) -> Source:
-    return Source(
-        id="lantern",
-        name="The Lantern",
-        home_url=httpserver.url_for("/"),
-        urls=tuple(urls),
-        allow_private_hosts=True,
-        delay_seconds=0,
-        **kw,
-    )
 
 
 def run(
@@ -156,7 +144,7 @@ def test_every_candidate_gets_exactly_one_row(httpserver: HTTPServer, tmp_path: 
         Candidate(url=u("/news/old"), via="sitemap"),
     ]
     raw_dir = tmp_path / "raw"
-    source = make_source(httpserver, [c.url for c in candidates])
+    source = lantern_source(httpserver, [c.url for c in candidates])
     got = run(source, candidates, known_urls=frozenset({u("/news/old")}), raw_dir=raw_dir)
 
     assert len(got.fetches) == len(candidates)
@@ -248,11 +236,11 @@ def test_refresh_fetches_known_urls_again(httpserver: HTTPServer) -> None:
     candidates = [Candidate(url=url, via="sitemap", lastmod="2026-11-20")]
     known = frozenset({url})
 
-    skipped = run(make_source(httpserver, [url]), candidates, known_urls=known)
+    skipped = run(lantern_source(httpserver, [url]), candidates, known_urls=known)
     assert outcomes(skipped) == [(url, "already_fetched")] and skipped.articles == []
     assert hits(httpserver) == []
 
-    refreshed = run(make_source(httpserver, [url], refresh=True), candidates, known_urls=known)
+    refreshed = run(lantern_source(httpserver, [url], refresh=True), candidates, known_urls=known)
     assert outcomes(refreshed) == [(url, "ok")]
     [article] = refreshed.articles
     assert article["canonical_url"] == url and "island ferry" in article["body"]
@@ -273,7 +261,7 @@ def test_max_urls_caps_fetches_and_records_the_rest(httpserver: HTTPServer) -> N
     serve(httpserver, pages)
     urls = [httpserver.url_for(p) for p in pages]
     got = run(
-        make_source(httpserver, urls, max_urls=2),
+        lantern_source(httpserver, urls, max_urls=2),
         [Candidate(url=url, via="feed") for url in urls],
     )
     home = httpserver.url_for("/")

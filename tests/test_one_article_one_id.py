@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from conftest import lantern_source
 from pytest_httpserver import HTTPServer
 
 from wirehouse import land, pipeline
@@ -33,17 +34,6 @@ PAGE = (
 ).encode()
 
 
-def source(httpserver: HTTPServer, urls: list[str]) -> Source:
-    return Source(
-        id="lantern",
-        name="The Lantern",
-        home_url=httpserver.url_for("/"),
-        urls=tuple(urls),
-        allow_private_hosts=True,
-        delay_seconds=0,
-    )
-
-
 def collect(src: Source, known: frozenset[str] = frozenset()) -> Collected:
     with Fetcher(
         "Wirehouse-test/1", allow_private_hosts=True, delay_seconds=0, sleep=lambda _s: None
@@ -66,7 +56,7 @@ def test_spellings_of_one_url_become_one_article(httpserver: HTTPServer) -> None
         f"{base}news/%66erry?a=1&mkt_tok=xyz&b=2",
         f"{base}sport/../news/ferry?_hsenc=p2A&a=1&b=2&fbclid=1",
     ]
-    collected = collect(source(httpserver, spellings))
+    collected = collect(lantern_source(httpserver, spellings))
     assert len(collected.articles) == 1
     assert collected.articles[0]["url"] == f"{base}news/ferry?a=1&b=2"
     pages = [r["outcome"] for r in collected.fetches if r["url_kind"] == "article"]
@@ -89,7 +79,7 @@ def test_a_page_fetched_under_an_old_spelling_is_already_fetched(
     pq.write_table(land.to_table("fetches", rows), earlier / "lantern.fetches.parquet")
 
     known = pipeline.previously_fetched(settings, "lantern", RUN_DATE)
-    collected = collect(source(httpserver, [f"{base}news/ferry?a=1&b=2"]), known)
+    collected = collect(lantern_source(httpserver, [f"{base}news/ferry?a=1&b=2"]), known)
     assert [r["outcome"] for r in collected.fetches] == ["already_fetched"]
     assert collected.articles == [] and "/news/ferry" not in [r.path for r, _ in httpserver.log]
 
