@@ -17,7 +17,7 @@ which.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,7 +60,6 @@ def prepare(lines: Sequence[dict[str, Any]], source_of: dict[str, str]) -> Prepa
                 published_at=parse_date_leniently(published, NIGHT) if published else None,
                 observed_at=NIGHT,
                 content_hash=None,
-                names=[],
                 language="en",
             )
         )
@@ -75,7 +74,6 @@ def prepare(lines: Sequence[dict[str, Any]], source_of: dict[str, str]) -> Prepa
         np.vstack([f.signature for f in feats]),
         np.array([f.shingle_count for f in feats]),
     )
-    new = [replace(a, names=f.names) for a, f in zip(new, feats, strict=True)]
     df = np.bincount(counts.indices, minlength=len(vocabulary))
     return PreparedSet([r["id"] for r in lines], new, vocabulary, features, df)
 

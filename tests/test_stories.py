@@ -214,9 +214,7 @@ def vecs(vectors: dict[str, dict[str, float]]) -> textvec.VectorSet:
     return textvec.VectorSet.from_dicts(vectors)
 
 
-def _known(
-    aid: str, story: str, vector: dict[str, float], names: list[str]
-) -> stories.KnownArticle:
+def _known(aid: str, story: str, vector: dict[str, float]) -> stories.KnownArticle:
     return stories.KnownArticle(
         article_id=aid,
         story_id=story,
@@ -224,7 +222,6 @@ def _known(
         time=T0,
         signature=dedup.minhash(dedup.shingle_hashes(aid)),
         shingle_count=1,
-        names=names,
         published=T0,
     )
 
@@ -232,10 +229,10 @@ def _known(
 def test_a_new_article_bridging_two_stories_merges_them_into_the_older() -> None:
     v1 = {"orrin": 0.6, "dam": 0.6, "gate": 0.52}
     v2 = {"orrin": 0.6, "dam": 0.6, "spillway": 0.52}
-    k1 = _known("a1", "st_old", v1, ["orrin"])
-    k2 = _known("a2", "st_new", v2, ["orrin"])
+    k1 = _known("a1", "st_old", v1)
+    k2 = _known("a2", "st_new", v2)
     k2.time = T0 + timedelta(hours=5)
-    bridge = stories.NewArticle("b", "s", None, "", T0, T0, names=["orrin"])
+    bridge = stories.NewArticle("b", "s", None, "", T0, T0)
     vb = {"orrin": 0.55, "dam": 0.55, "gate": 0.45, "spillway": 0.44}
     got = stories.cluster_night([bridge], [k1, k2], vecs({"b": vb, "a1": v1, "a2": v2}))
     assert got.story_of["b"] == "st_old"
@@ -244,8 +241,8 @@ def test_a_new_article_bridging_two_stories_merges_them_into_the_older() -> None
 
 def test_window_keeps_old_stories_apart() -> None:
     v = {"orrin": 0.7, "dam": 0.7}
-    k = _known("a1", "st_old", v, [])
-    late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=30), T0, names=[])
+    k = _known("a1", "st_old", v)
+    late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=30), T0)
     story_of = stories.cluster_night([late], [k], vecs({"b": v, "a1": v})).story_of
     assert story_of["b"] != "st_old"
 
@@ -262,10 +259,8 @@ def test_a_report_sharing_a_story_s_names_months_later_is_a_story_of_its_own() -
     stories however alike their words."""
     v = {"orrin": 1.0}
     for days, joins in ((stories.WINDOW_DAYS, True), (stories.WINDOW_DAYS + 1, False), (60, False)):
-        k = _known("a1", "st_old", v, ["orrin", "pellham"])
-        late = stories.NewArticle(
-            "b", "s", None, "", T0 + timedelta(days=days), T0, names=["orrin", "pellham"]
-        )
+        k = _known("a1", "st_old", v)
+        late = stories.NewArticle("b", "s", None, "", T0 + timedelta(days=days), T0)
         story_of = stories.cluster_night([late], [k], vecs({"b": _unit(0.9), "a1": v})).story_of
         assert (story_of["b"] == "st_old") is joins, days
 
@@ -281,8 +276,8 @@ def test_an_undated_article_meets_the_same_bar_as_a_dated_one() -> None:
         (T0, bar * 1.5, True),
         (None, bar * 0.4, False),
     ):
-        k = _known("a1", "st_old", v, ["orrin"])
-        article = stories.NewArticle("b", "s", None, "", published, T0, names=["orrin"])
+        k = _known("a1", "st_old", v)
+        article = stories.NewArticle("b", "s", None, "", published, T0)
         story_of = stories.cluster_night(
             [article], [k], vecs({"b": _unit(cosine), "a1": v})
         ).story_of
@@ -302,8 +297,8 @@ def test_reclustering_moves_an_article_out_of_a_story_it_does_not_fit() -> None:
     once tonight's articles show one of them belongs with them; the earlier one keeps
     the id, the other moves to a new story with tonight's articles."""
     orrin = {"orrin": 0.7, "dam": 0.7}
-    k1 = _known("a1", "st_early", orrin, [])
-    k2 = _known("a2", "st_early", {"brackwater": 0.7, "levee": 0.7}, [])
+    k1 = _known("a1", "st_early", orrin)
+    k2 = _known("a2", "st_early", {"brackwater": 0.7, "levee": 0.7})
     k2.time = T0 + timedelta(hours=5)
     fresh = [
         stories.NewArticle(f"n{i}", "s", None, "", T0, T0 + timedelta(days=1)) for i in range(2)
@@ -540,7 +535,7 @@ def test_a_derivation_whose_source_moved_to_another_story_is_looked_for_again() 
     v = {"orrin": 1.0}
 
     def known(aid: str, derived_from: str | None, duplicate_of: str | None = None):
-        k = _known(aid, "st_a", v, [])
+        k = _known(aid, "st_a", v)
         k.derived_from, k.duplicate_of = derived_from, duplicate_of
         return k
 

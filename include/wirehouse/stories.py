@@ -127,7 +127,6 @@ class NewArticle:
     published_at: datetime | None
     observed_at: datetime
     content_hash: str | None = None
-    names: list[str] = field(default_factory=list)
     language: str | None = None
 
 
@@ -143,7 +142,6 @@ class KnownArticle:
     shingle_count: int
     duplicate_of: str | None = None
     content_hash: str | None = None
-    names: list[str] = field(default_factory=list)
     language: str | None = None
     published: datetime | None = None  # the stated publication time, when there is one
     duplicate_score: float | None = None

@@ -1,8 +1,8 @@
 """The story stage of one night: the I/O around :mod:`wirehouse.stories`.
 
 Runs after the night is loaded, in the ``duckdb_writer`` pool. It reads tonight's landed
-articles and, from the warehouse, the state earlier nights kept: term counts, names and
-MinHash signatures of the articles within the event window, their stories, story merges
+articles and, from the warehouse, the state earlier nights kept: term counts and MinHash
+signatures of the articles within the event window, their stories, story merges
 and document frequencies.
 It computes tonight's copies, stories and derivations, writes them as tonight's landing
 partitions of the four story tables, and loads those.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -139,7 +139,7 @@ def _history(
         f"""
         with {_LATEST_STORY_ROWS}
         select s.article_id, s.source_id, s.story_time, s.published_at, s.terms,
-               s.term_counts, s.names, s.minhash, s.shingle_count, s.content_hash,
+               s.term_counts, s.minhash, s.shingle_count, s.content_hash,
                s.language, a.story_id, a.duplicate_of_article_id, a.duplicate_score,
                a.derived_from_article_id, a.story_similarity
         from landing.article_signatures as s
@@ -173,7 +173,6 @@ def _history(
             shingle_count=column("shingle_count")[i],
             duplicate_of=column("duplicate_of_article_id")[i],
             content_hash=column("content_hash")[i],
-            names=column("names")[i] or [],
             language=column("language")[i],
             published=(
                 column("published_at")[i].astimezone(UTC) if column("published_at")[i] else None
@@ -301,7 +300,6 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         )
         del articles
         features = _features(new, vocabulary)
-        new = [replace(a, names=names) for a, names in zip(new, features.names, strict=True)]
         frequencies = _document_frequencies(con, run_date)
         history = _history(con, run_date, lo, hi, vocabulary, ids, config)
         # the history added its terms to the vocabulary: their frequencies too
@@ -620,7 +618,7 @@ def _signatures(
                 offsets, pa.array(words[columns].tolist(), pa.string())
             ),
             "term_counts": pa.ListArray.from_arrays(offsets, pa.array(counts, pa.float64())),
-            "names": pa.array([a.names for a in new], pa.list_(pa.string())),
+            "names": pa.array(features.names, pa.list_(pa.string())),
             "minhash": pa.ListArray.from_arrays(
                 pa.array(np.arange(n + 1, dtype=np.int32) * dedup.PERMUTATIONS),
                 pa.array(features.signatures.ravel().astype(np.int64)),
