@@ -549,7 +549,8 @@ def test_a_derivation_whose_source_moved_to_another_story_is_looked_for_again() 
     ]
     story_of = {"wire": "st_b", "paper": "st_a", "moved_paper": "st_b", "other": "st_a"}
     story_of["stay"] = "st_a"
-    assert story_night.stale_derivations(articles, {"moved_paper"}, story_of) == ["paper"]
+    times = {k.article_id: k.time for k in articles}
+    assert story_night.rederived(articles, {"moved_paper"}, story_of, times, {}) == ["paper"]
 
 
 def test_a_rewrite_collected_before_its_source_is_derived_when_the_source_arrives(

@@ -365,11 +365,9 @@ def _derivations(
     known: list[stories.KnownArticle],
 ) -> tuple[dict[str, stories.Derivation], frozenset[str]]:
     """Derivations of tonight's articles and of earlier ones that moved story tonight
-    (their rewrite source is looked for in the story they are in now), whose source did
-    (:func:`stale_derivations`), or that were published after an article that joined
-    their story tonight (:func:`later_members`: the wire copy a paper was rewritten from
-    may be collected after the paper). The earlier articles whose derivation changed are
-    returned too: they need a new row."""
+    (their rewrite source is looked for in the story they are in now), and of those
+    :func:`rederived` names. The earlier articles whose derivation changed are returned
+    too: they need a new row."""
     story_of = {
         k.article_id: result.regrouped.get(k.article_id, k.story_id)
         for k in known
@@ -385,8 +383,6 @@ def _derivations(
     }
     new_by_id = {a.article_id: a for a in new}
     candidates = [m.article_id for m in result.moves if m.article_id not in copies]
-    stale = stale_derivations(known, moved, story_of)
-    candidates += stale
     for assignment in result.assignments:
         a = new_by_id[assignment.article_id]
         times[a.article_id] = stories.article_time(a.published_at, a.observed_at)
@@ -396,8 +392,8 @@ def _derivations(
             candidates.append(a.article_id)
         else:
             copies[a.article_id] = (assignment.duplicate_of, assignment.duplicate_score)
-    later = later_members(known, moved, story_of, times, new_by_id, set(stale))
-    candidates += later
+    again = rederived(known, moved, story_of, times, new_by_id)
+    candidates += again
     joined = {story_of[c] for c in candidates}
     earlier = sorted(aid for aid, sid in story_of.items() if sid in joined and aid not in new_by_id)
     bodies = _bodies(con, earlier)
@@ -409,53 +405,45 @@ def _derivations(
             derivations[article_id] = stories.Derivation(rep, score or 1.0)
     stored = {k.article_id: k.derived_from for k in known}
     changed = [
-        k for k in later if (d.derived_from if (d := derivations.get(k)) else None) != stored[k]
+        k for k in again if (d.derived_from if (d := derivations.get(k)) else None) != stored[k]
     ]
-    return derivations, frozenset(stale) | frozenset(changed)
+    return derivations, frozenset(changed)
 
 
-def later_members(
+def rederived(
     known: list[stories.KnownArticle],
     moved: set[str],
     story_of: dict[str, str],
     times: dict[str, datetime],
     tonight: Mapping[str, stories.NewArticle],
-    skip: set[str],
 ) -> list[str]:
-    """Earlier articles (not copies, not moved, not in `skip`) published after one of
-    tonight's non-copy articles of their story: tonight's article may be what they were
-    rewritten from, so their derivation is looked for again."""
+    """Earlier articles (not copies, not moved: those are looked at anyway) whose
+    derivation is looked for again tonight:
+
+    - its rewrite source moved to another story (a source must be in the same story, so
+      the link no longer holds);
+    - it was published after one of tonight's non-copy articles of its story (tonight's
+      article may be what it was rewritten from: the wire copy a paper rewrote may be
+      collected after the paper)."""
     first_new: dict[str, tuple[datetime, str]] = {}
     for article_id in tonight:
         story = story_of.get(article_id)
         if story is not None:
             key = (times[article_id], article_id)
             first_new[story] = min(first_new.get(story, key), key)
+
+    def source_left(k: stories.KnownArticle) -> bool:
+        source = k.derived_from
+        return source in story_of and story_of[source] != story_of[k.article_id]
+
+    def after_new(k: stories.KnownArticle) -> bool:
+        story = story_of[k.article_id]
+        return story in first_new and (times[k.article_id], k.article_id) > first_new[story]
+
     return sorted(
         k.article_id
         for k in known
-        if k.duplicate_of is None
-        and k.article_id not in moved
-        and k.article_id not in skip
-        and (story := story_of[k.article_id]) in first_new
-        and (times[k.article_id], k.article_id) > first_new[story]
-    )
-
-
-def stale_derivations(
-    known: list[stories.KnownArticle], moved: set[str], story_of: dict[str, str]
-) -> list[str]:
-    """Earlier articles that stay where they are but whose rewrite source moved to another
-    story tonight: their derivation no longer holds (a source must be in the same story)
-    and is looked for again in the story they are in, and a new row states the result."""
-    return sorted(
-        k.article_id
-        for k in known
-        if k.derived_from
-        and k.duplicate_of is None
-        and k.article_id not in moved
-        and k.derived_from in story_of
-        and story_of[k.derived_from] != story_of[k.article_id]
+        if k.duplicate_of is None and k.article_id not in moved and (source_left(k) or after_new(k))
     )
 
 
