@@ -6,14 +6,14 @@ by group-average agglomerative clustering (UPGMA) over a sparse similarity graph
 - Edges are cosine similarities of the articles' term vectors (:mod:`wirehouse.textvec`),
   computed only for pairs that share one of their rarer key terms (an inverted index, no
   all-pairs comparison).
-- A recent story is touched when one of its articles is at least :data:`REGION_MIN`
-  similar to a new article; its members are clustered again with tonight's articles, with
+- A recent story is touched when one of its articles is at least the attach bar
+  (:attr:`StoryConfig.region_min`) similar to a new article; its members are clustered again with tonight's articles, with
   tonight's document frequencies, so an early night's mistake (made when few documents
   were known) is undone. Untouched stories stay as they are.
 - The closest pair of groups merges while their average similarity is at least
   :data:`STORY_THRESHOLD` and their languages agree. Then a group of at most
-  :data:`SMALL_STORY` articles joins the larger group it is on average closest to, at
-  :data:`ATTACH_THRESHOLD` or more.
+  :data:`SMALL_STORY` articles (one: an article left alone) joins the larger group it is
+  on average closest to, at :data:`ATTACH_THRESHOLD` or more.
 - Time (:func:`in_window`): two groups are one story only if their stated publication
   times are within :data:`WINDOW_DAYS` of each other (an undated group, a dump without
   dates, is in any window). There are no follow-ups across months: linking a story to
@@ -75,7 +75,6 @@ PAIR_CHUNK = 50_000  # pairs scored per sparse product (memory, not quality)
 PAIR_BLOCK = 2_000_000  # candidate entries enumerated at once (memory, not quality)
 MIN_EDGE = 0.05  # weaker similarities are not kept as edges (below every bar in GRID)
 MAX_DERIVATION_SOURCES = 25  # earlier story members a new article is compared with
-REGION_MIN = ATTACH_THRESHOLD
 
 
 @dataclass(frozen=True)
