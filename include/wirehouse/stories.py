@@ -7,9 +7,10 @@ by group-average agglomerative clustering (UPGMA) over a sparse similarity graph
   computed only for pairs that share one of their rarer key terms (an inverted index, no
   all-pairs comparison).
 - A recent story is touched when one of its articles is at least the attach bar
-  (:attr:`StoryConfig.region_min`) similar to a new article; its members are clustered again with tonight's articles, with
-  tonight's document frequencies, so an early night's mistake (made when few documents
-  were known) is undone. Untouched stories stay as they are.
+  (:attr:`StoryConfig.region_min`) similar to a new article; its members are clustered
+  again with tonight's articles, with tonight's document frequencies, so an early
+  night's mistake (made when few documents were known) is undone. Untouched stories stay
+  as they are.
 - The closest pair of groups merges while their average similarity is at least
   :data:`STORY_THRESHOLD` and their languages agree. Then a group of at most
   :data:`SMALL_STORY` articles (one: an article left alone) joins the larger group it is
