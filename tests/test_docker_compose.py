@@ -26,6 +26,8 @@ AIRFLOW_COMMANDS = {
     "airflow-triggerer": "triggerer",
 }
 AIRFLOW_SERVICES = [*AIRFLOW_COMMANDS, "airflow-init"]
+BI_SERVICE = "metabase"
+BI_DOCKERFILE = ROOT / "bi" / "metabase" / "Dockerfile"
 REQUIRED_MOUNTS = {
     "/opt/airflow/dags": "./dags",
     "/opt/airflow/include": "./include",
@@ -71,6 +73,34 @@ def _mounts(service: dict) -> dict[str, str]:
             source, target = volume.split(":")[:2]
             mounts[target] = source
     return mounts
+
+
+def _volume_specs(service: dict) -> list[dict]:
+    """Every mount as the long syntax: type, source, target, read_only, subpath."""
+    specs = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            specs.append(
+                {
+                    "type": volume.get("type", "volume"),
+                    "source": volume.get("source"),
+                    "target": volume["target"],
+                    "read_only": bool(volume.get("read_only", False)),
+                    "subpath": (volume.get("volume") or {}).get("subpath"),
+                }
+            )
+        else:
+            source, target, *mode = volume.split(":")
+            specs.append(
+                {
+                    "type": "bind" if source.startswith((".", "/")) else "volume",
+                    "source": source,
+                    "target": target,
+                    "read_only": "ro" in (mode[0].split(",") if mode else []),
+                    "subpath": None,
+                }
+            )
+    return specs
 
 
 def _init_script(services: dict) -> str:
@@ -167,7 +197,7 @@ def test_dependants_wait_for_init_and_backing_services(services: dict) -> None:
         assert depends["airflow-init"]["condition"] == "service_completed_successfully"
 
 
-@pytest.mark.parametrize("name", ["postgres", "redis", *AIRFLOW_COMMANDS])
+@pytest.mark.parametrize("name", ["postgres", "redis", *AIRFLOW_COMMANDS, BI_SERVICE])
 def test_long_running_services_have_healthchecks(services: dict, name: str) -> None:
     test = services[name]["healthcheck"]["test"]
     assert test and test[0] in ("CMD", "CMD-SHELL")
@@ -206,3 +236,51 @@ def test_dockerignore_keeps_local_state_out() -> None:
     }
     for entry in [".venv", "data", ".airflow", "dbt_project/target", ".git"]:
         assert entry in entries, f".dockerignore misses {entry}"
+
+
+def test_bi_service_mounts_only_the_published_folder_read_only(services: dict) -> None:
+    """Metabase sees published/ (the copy and the marts' Parquet) and nothing else of the
+    data volume: a reader of the live warehouse would lock out the night's writer."""
+    specs = _volume_specs(services[BI_SERVICE])
+    data = [m for m in specs if m["source"] == "wirehouse-data"]
+    assert len(data) == 1, data
+    assert data[0]["type"] == "volume"
+    assert data[0]["read_only"] is True
+    assert data[0]["subpath"] == "published"
+    # the folder, not the file: publish renames a new copy over the old one
+    assert not data[0]["target"].endswith(".duckdb")
+    others = {m["source"] for m in specs} - {"wirehouse-data"}
+    assert not others & {"./dags", "./include", "./dbt_project", "airflow-logs"}, others
+    assert not others & {"postgres-db-volume", "/var/run/docker.sock"}, others
+
+
+def test_bi_service_is_no_airflow_service(services: dict) -> None:
+    bi = services[BI_SERVICE]
+    env = _environment(bi)
+    assert not any(key.startswith(("AIRFLOW__", "WIREHOUSE_")) for key in env), env
+    assert bi.get("build") != "." and bi.get("user") in (None, ""), "not the Airflow image"
+    assert bi["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+
+
+def test_init_creates_the_published_folder(services: dict) -> None:
+    """A volume subpath must exist before the BI service starts, first night or not."""
+    script = _init_script(services)
+    assert re.search(r"mkdir [^\n]*\bdata/published\b", script), "init does not create it"
+
+
+def test_bi_image_bundles_the_duckdb_driver_on_glibc(services: dict) -> None:
+    build = services[BI_SERVICE]["build"]
+    context = build.get("context") if isinstance(build, dict) else build
+    assert (ROOT / context).resolve() == BI_DOCKERFILE.parent
+    dockerfile = BI_DOCKERFILE.read_text(encoding="utf-8")
+    froms = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
+    assert froms and not any("alpine" in f for f in froms), froms  # the driver needs glibc
+    assert "duckdb.metabase-driver.jar" in dockerfile and "MB_PLUGINS_DIR" in dockerfile
+    # Metabase and the driver are pinned, not "latest"
+    assert re.search(r"^ARG METABASE_VERSION=\d+\.\d+\.\d+$", dockerfile, re.MULTILINE)
+    assert re.search(r"^ARG DUCKDB_DRIVER_VERSION=\d+\.\d+\.\d+\.\d+$", dockerfile, re.MULTILINE)
+    assert "latest" not in dockerfile.lower()
+
+
+def test_bi_volume_is_declared(compose: dict) -> None:
+    assert "metabase-app" in (compose.get("volumes") or {})
