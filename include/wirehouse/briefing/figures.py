@@ -32,7 +32,9 @@ CONFIG = {
     "displaylogo": False,
     "responsive": True,
     "topojsonURL": ASSETS,
-    # no "send to Chart Studio" button: it would post the figure to a web service
+    # no toolbar: a morning read, not an editor (and its "send to Chart Studio" would post
+    # the figure to a web service); hover labels, and pan and zoom by mouse, stay
+    "displayModeBar": False,
     "showSendToCloud": False,
 }
 TEMPLATE = "plotly_white"
