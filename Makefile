@@ -18,7 +18,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities
+.PHONY: help setup run test lint browser dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
@@ -68,7 +68,12 @@ lint: .venv/.synced
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
 
-test: setup lint
+# the briefing's browser test drives Debian's chromium headless; install it once if missing
+# (as root, as CI runs; a no-op when chromium is already there)
+browser:
+	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: setup lint browser
 	$(VENV_BIN)/pytest
 
 clean:

@@ -22,7 +22,9 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
 8. **dbt** builds staging → intermediate → marts through cosmos, one task per model
    (same pool: DuckDB has a single writer).
 9. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
-10. **check_sources** fails (without retries) when a source failed tonight, naming each with
+10. **briefing** writes `published/briefing/<run_date>.html` and `index.html` from the
+   published marts: the night's biggest stories, charts and a map, readable offline.
+11. **check_sources** fails (without retries) when a source failed tonight, naming each with
    its reason: the warehouse is already refreshed with every good source, and the DagRun
    ends `failed` so the night is visible as a problem, beside the failed source's task.
 
@@ -150,6 +152,13 @@ def news_daily() -> None:
         return pipeline.publish_run(_settings())
 
     @task
+    def briefing() -> dict[str, object]:
+        """Write the night's briefing page from the published marts (read-only)."""
+        from wirehouse import pipeline
+
+        return pipeline.briefing_run(_run_date(), _settings())
+
+    @task
     def check_sources(landed: dict[str, str]) -> None:
         """Fail the night (visibly, after everything good is published) when a source failed."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -195,7 +204,7 @@ def news_daily() -> None:
     landed = land(sources, collected)
     clustered = stories(load(landed))
     recognised = load_entities(entities(landed))
-    [clustered, recognised] >> dbt_models >> publish() >> check_sources(landed)
+    [clustered, recognised] >> dbt_models >> publish() >> briefing() >> check_sources(landed)
 
 
 news_daily()

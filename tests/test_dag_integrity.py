@@ -93,8 +93,11 @@ def test_one_failed_source_does_not_stop_the_night(dagbag) -> None:  # type: ign
     assert dag.get_task("land").upstream_task_ids == {"list_sources", "collect"}
     for task_id in ("load", "stories", "entities", "load_entities", "publish"):
         assert dag.get_task(task_id).trigger_rule == "all_success", task_id
+    # the briefing reads the published copy, so it follows publish; the check comes last
+    assert dag.get_task("briefing").upstream_task_ids == {"publish"}
+    assert dag.get_task("briefing").pool != "duckdb_writer"
     check = dag.get_task("check_sources")
-    assert check.upstream_task_ids == {"land", "publish"}
+    assert check.upstream_task_ids == {"land", "briefing"}
     assert check.downstream_task_ids == set()
     assert [t.task_id for t in dag.tasks if not t.downstream_task_ids] == ["check_sources"]
 

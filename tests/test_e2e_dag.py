@@ -390,9 +390,18 @@ def test_news_daily_end_to_end(
     assert salience < 1e-9
     entity_ids = query(warehouse, "select entity_id, name from marts.dim_entities order by 1")
 
+    # the briefing: the night's page and the index, its stories found through the night's
+    # fetch rows (every article of night 1 is new), charts and map drawn from the marts
+    pages = home / "published" / "briefing"
+    page_1 = (pages / f"{NIGHT_1}.html").read_text(encoding="utf-8")
+    assert (pages / "index.html").exists() and (pages / "assets" / "plotly.min.js").exists()
+    assert f"{counts['fct_articles']:,} new articles in" in page_1
+    assert 'class="story"' in page_1 and 'id="briefing-map"' in page_1
+
     # --- night 1 again: nothing changes ------------------------------------------------
     run_dag(env, NIGHT_1)
     assert mart_counts(warehouse) == counts
+    assert (pages / f"{NIGHT_1}.html").read_text(encoding="utf-8") == page_1
     assert query(warehouse, "select entity_id, name from marts.dim_entities order by 1") == (
         entity_ids
     )
@@ -415,6 +424,11 @@ def test_news_daily_end_to_end(
     ]
     assert fetched_again == [], [r.path for r in fetched_again]
     assert mart_counts(warehouse)["fct_articles"] == counts["fct_articles"]
+    # night 2 collected nothing new: its page says so, and the index is night 2's
+    page_2 = (pages / f"{NIGHT_2}.html").read_text(encoding="utf-8")
+    assert "No new articles were collected on this night." in page_2
+    index = (pages / "index.html").read_text(encoding="utf-8")
+    assert f"<b>Night of {NIGHT_2}</b>" in index and f'href="{NIGHT_1}.html"' in index
 
     # --- re-extraction from the raw archive, without fetching -----------------------------
     monkeypatch.setenv("WIREHOUSE_HOME", str(home))

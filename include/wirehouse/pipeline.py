@@ -581,6 +581,18 @@ def publish_run(settings: Settings) -> dict[str, object]:
     return publish.publish(settings.warehouse, settings.published_dir)
 
 
+def briefing_run(run_date: str, settings: Settings) -> dict[str, object]:
+    """Write the night's briefing page and the index under `published/briefing/` from the
+    published copy (read-only); a night with nothing still gets a page saying so."""
+    from wirehouse import briefing
+
+    return briefing.write_briefing(
+        settings.published_dir / "wirehouse.duckdb",
+        settings.published_dir / "briefing",
+        date.fromisoformat(_check_date(run_date)),
+    )
+
+
 def reextract(
     settings: Settings, since: str, until: str | None = None, *, load_warehouse: bool = True
 ) -> dict[str, dict[str, int]]:
