@@ -106,6 +106,8 @@ def _cmd_reextract(args: argparse.Namespace) -> int:
         return 1
     for run_date, counts in summary.items():
         print(f"{run_date}: re-extracted {counts['pages']} pages -> {counts['articles']} articles")
+        for skipped in counts["unreadable_reasons"]:
+            print(f"  kept as landed, not re-extracted: {skipped['url']}: {skipped['reason']}")
     if not args.no_load:
         print("Reloaded into the warehouse; now rebuild the marts: make dbt-build")
     return 0
