@@ -9,6 +9,7 @@ import os
 import threading
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -130,6 +131,24 @@ def test_reextract_keeps_a_page_whose_raw_body_is_truncated(landed_night: Settin
     assert summary["unreadable"] == 1
     assert summary["unreadable_reasons"][0]["fetch_id"] == victim["fetch_id"]
     assert articles(landed_night) == before  # the page keeps its landed article
+
+
+def test_a_rerun_after_reextract_lands_the_reextracted_rows(landed_night: Settings) -> None:
+    """The stored collection a re-run reuses is given the re-extracted rows too."""
+    settings = landed_night
+    work = pipeline.collected_paths(settings, NIGHT, "lantern")["articles"]
+    stale = pq.read_table(work)
+    titles = stale.column("title").to_pylist()
+    pq.write_table(stale.set_column(stale.schema.get_field_index("title"), "title",
+                                    pa.array(["as an older extractor saw it"] * len(titles))), work)  # fmt: skip
+    pipeline.reextract(settings, NIGHT, load_warehouse=False)
+    reextracted = articles(settings)
+    srcs = pipeline.list_sources(settings)
+    collected = [pipeline.collect(pipeline.discover(s, NIGHT, settings), settings) for s in srcs]
+    assert all(c["reused"] for c in collected)
+    pipeline.land_run(NIGHT, srcs, collected, settings)
+    assert articles(settings) == reextracted
+    assert "as an older extractor saw it" not in {a["title"] for a in reextracted}
 
 
 def test_a_dates_collection_is_written_once(landed_night: Settings) -> None:

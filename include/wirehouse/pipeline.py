@@ -659,6 +659,26 @@ def publish_run(settings: Settings) -> dict[str, object]:
     return publish.publish(settings.warehouse, settings.published_dir)
 
 
+def _rewrite_collection(
+    settings: Settings,
+    run_date: str,
+    fetches: list[dict[str, Any]],
+    articles: list[dict[str, Any]],
+) -> None:
+    """Give the night's stored collection the re-extracted rows too: a stored collection is
+    reused when the night is re-run (see :func:`collect`), so without this a re-run after
+    `reextract` would land the old extraction again."""
+    for source_id in sorted({row["source_id"] for row in fetches}):
+        paths = collected_paths(settings, run_date, source_id)
+        if not all(p.exists() for p in paths.values()):
+            continue
+        for table, rows in (("fetches", fetches), ("articles", articles)):
+            mine = [r for r in rows if r["source_id"] == source_id]
+            tmp = paths[table].with_suffix(".tmp")
+            pq.write_table(_with_url_version(land.to_table(table, mine)), tmp)
+            durable.replace(tmp, paths[table])
+
+
 def _landed_articles_by_fetch(settings: Settings, run_date: str) -> dict[str, dict[str, Any]]:
     path = land.partition_dir(settings.landing_dir, "articles", run_date) / "articles.parquet"
     if not path.exists():
@@ -746,6 +766,7 @@ def reextract(
             run_date,
             _first_per_article(land.to_table("articles", ordered)),
         )
+        _rewrite_collection(settings, run_date, fetches, ordered)
         if load_warehouse:
             load.load_run_date(settings.warehouse, settings.landing_dir, run_date)
         summary[run_date] = {
