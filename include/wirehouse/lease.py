@@ -130,6 +130,8 @@ def hold(home: Path, holder: str, *, ttl: float | None = None, now: datetime | N
 
 def release(home: Path, holder: str) -> bool:
     """Give the lease up when `holder` has it; True when it was released."""
+    if not lease_path(home).exists():
+        return False  # nothing to give up (and no folder made where there is no warehouse)
     with _locked(home):
         lease = _read(home)
         if lease is None or lease.holder != holder:
