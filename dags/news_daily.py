@@ -29,17 +29,23 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
    ends `failed` so the night is visible as a problem, beside the failed source's task.
 
 Every task works on the run's logical date only (`run_date`), so any task, or the whole
-day, can be re-run and gives the same rows.
+day, can be re-run and gives the same rows. A date's collection is written once: a re-run or
+a backfill reuses the stored discovery and collection (nothing is fetched) unless the run's
+param `force_collect` is true. One night at a time writes the warehouse: every writer task
+(load, stories, load_entities, publish) first holds the run's writer lease (`wirehouse.lease`),
+claimed by the first of them and given up at the end of publish (or when the run fails); a
+writer task of another run finds it taken and is rescheduled, holding no pool slot, so a
+backfill beside the nightly run never interleaves their writers.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import TriggerRule, dag, get_current_context, task
+from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -72,6 +78,42 @@ def _settings():
     return load_settings()
 
 
+def _force_collect() -> bool:
+    from wirehouse import pipeline
+
+    return pipeline.force_collect(get_current_context()["params"].get("force_collect"))
+
+
+# a writer task waiting for another night's lease tries again a minute later (Airflow's
+# advice for rescheduling sensors); a night's writers take minutes
+LEASE_POKE_SECONDS = 60
+
+
+def _hold_writer_lease(run_id: str) -> None:
+    """Renew this run's writer lease (or claim it when free). When another run's night is
+    between its load and its publish, the task is rescheduled (state up_for_reschedule: no
+    pool slot held, no retry spent) and tries again a minute later."""
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    from wirehouse import lease
+
+    try:
+        lease.hold(_settings().home, run_id)
+    except lease.LeaseHeld as held:
+        print(f"waiting for the writer lease: {held}")
+        raise AirflowRescheduleException(
+            datetime.now(UTC) + timedelta(seconds=LEASE_POKE_SECONDS)
+        ) from held
+
+
+def _release_writer_lease(context: Any) -> None:
+    """DAG failure callback: a failed night gives the writer lease up at once (a cleared
+    task of it claims the lease again when it runs)."""
+    from wirehouse import lease
+
+    lease.release(_settings().home, context["run_id"])
+
+
 @dag(
     dag_id="news_daily",
     schedule="@daily",
@@ -79,6 +121,15 @@ def _settings():
     catchup=False,
     max_active_runs=1,
     default_args={"owner": "wirehouse", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "force_collect": Param(
+            False,
+            type="boolean",
+            description="Fetch the date again although its collection is stored "
+            "(default: a re-run or backfill reuses it; env WIREHOUSE_FORCE_COLLECT=1 too)",
+        )
+    },
+    on_failure_callback=_release_writer_lease,
     tags=["wirehouse", "news", "nightly"],
     doc_md=__doc__,
 )
@@ -96,7 +147,7 @@ def news_daily() -> None:
         from wirehouse import pipeline
 
         get_current_context()["source_id"] = source["id"]  # type: ignore[typeddict-unknown-key]
-        return pipeline.discover(source, _run_date(), _settings())
+        return pipeline.discover(source, _run_date(), _settings(), force=_force_collect())
 
     # all_done: a failed discover leaves no output, so collect expands over the others
     @task(map_index_template="{{ source_id }}", trigger_rule=TriggerRule.ALL_DONE)
@@ -105,7 +156,7 @@ def news_daily() -> None:
         from wirehouse import pipeline
 
         get_current_context()["source_id"] = discovery["source_id"]  # type: ignore[typeddict-unknown-key]
-        return pipeline.collect(discovery, _settings())
+        return pipeline.collect(discovery, _settings(), force=_force_collect())
 
     # all_done: a failed source must not hold back the others; its missing output is a row
     @task(trigger_rule=TriggerRule.ALL_DONE)
@@ -121,6 +172,7 @@ def news_daily() -> None:
         """Replace the run date in the warehouse's landing schema."""
         from wirehouse import pipeline
 
+        _hold_writer_lease(get_current_context()["run_id"])
         return pipeline.load_run(_run_date(), _settings())
 
     @task(pool=WRITER_POOL)
@@ -128,6 +180,7 @@ def news_daily() -> None:
         """Deduplicate and cluster the night's new articles into stories."""
         from wirehouse import pipeline
 
+        _hold_writer_lease(get_current_context()["run_id"])
         return pipeline.stories_run(_run_date(), _settings())
 
     @task
@@ -142,14 +195,19 @@ def news_daily() -> None:
         """Replace the run date's entity rows in the warehouse."""
         from wirehouse import pipeline
 
+        _hold_writer_lease(get_current_context()["run_id"])
         return pipeline.load_entities_run(_run_date(), _settings())
 
     @task(pool=WRITER_POOL)
     def publish() -> dict[str, object]:
         """Refresh the read-only copy and Parquet export for analysts and BI."""
-        from wirehouse import pipeline
+        from wirehouse import lease, pipeline
 
-        return pipeline.publish_run(_settings())
+        run_id = get_current_context()["run_id"]
+        _hold_writer_lease(run_id)
+        published = pipeline.publish_run(_settings())
+        lease.release(_settings().home, run_id)  # the night's writing is done
+        return published
 
     @task
     def briefing() -> dict[str, object]:

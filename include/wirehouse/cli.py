@@ -6,6 +6,8 @@
 - `wirehouse query "SQL"` runs read-only SQL on the published copy (`--live`: the warehouse).
 - `wirehouse reextract --since DATE [--until DATE]` re-runs extraction from the raw archive
   for landed nights, without fetching, and reloads them (then run `make dbt-build`).
+- `wirehouse rebuild [--no-dbt]` makes a new warehouse from the landing zone (every landed
+  date, in order, then `dbt build`) and swaps it in at once: the cure for a corrupt file.
 - `wirehouse migrate-ids [--force]` moves the warehouse and the landing zone to the current
   canonical URLs and article ids (the load task does it too, once), and prints the counts.
 """
@@ -106,6 +108,8 @@ def _cmd_reextract(args: argparse.Namespace) -> int:
         return 1
     for run_date, counts in summary.items():
         print(f"{run_date}: re-extracted {counts['pages']} pages -> {counts['articles']} articles")
+        for skipped in counts["unreadable_reasons"]:
+            print(f"  kept as landed, not re-extracted: {skipped['url']}: {skipped['reason']}")
     if not args.no_load:
         print("Reloaded into the warehouse; now rebuild the marts: make dbt-build")
     return 0
@@ -135,6 +139,28 @@ def _cmd_migrate_ids(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rebuild(args: argparse.Namespace) -> int:
+    from wirehouse.lease import LeaseHeld
+    from wirehouse.rebuild import rebuild
+
+    settings = load_settings()
+    try:
+        result = rebuild(settings, build_marts=not args.no_dbt)
+    except (LeaseHeld, RuntimeError) as exc:
+        print(f"rebuild failed: {exc}", file=sys.stderr)
+        return 1
+    dates = result["dates"]
+    assert isinstance(dates, list) and isinstance(result["rows"], dict)
+    print(f"Rebuilt {settings.warehouse} from {len(dates)} landed dates ({dates[0]}..{dates[-1]})")
+    for table, count in result["rows"].items():
+        print(f"  landing.{table:<20} {count:>8} rows")
+    if result["replaced"]:
+        print(f"The previous file is kept as {result['replaced']} (delete it when done)")
+    if args.no_dbt:
+        print("Now rebuild the marts: make dbt-build")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wirehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     reext.add_argument("--until", help="last run date (default: the latest)")
     reext.add_argument("--no-load", action="store_true", help="rewrite landing files only")
     reext.set_defaults(func=_cmd_reextract)
+    reb = sub.add_parser("rebuild", help="rebuild the warehouse from the landing zone")
+    reb.add_argument("--no-dbt", action="store_true", help="load the landing tables only")
+    reb.set_defaults(func=_cmd_rebuild)
     mig = sub.add_parser("migrate-ids", help="move history to the current article ids")
     mig.add_argument("--force", action="store_true", help="run even when already current")
     mig.set_defaults(func=_cmd_migrate_ids)

@@ -2,8 +2,9 @@
 
 Landing is the contract between the Python stages and the warehouse (see
 docs/landing_contract.md). A run date's partition is always rewritten whole (written to a
-temporary folder, then swapped in), so a re-run leaves exactly one copy of the day and a
-crash never leaves a half-written partition behind.
+temporary folder, fsynced, then swapped in with one atomic exchange of names), so a re-run
+leaves exactly one copy of the day, a crash never leaves a half-written partition behind, and
+a reader never finds the partition missing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from wirehouse import durable
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -207,16 +210,19 @@ def partition_dir(landing_dir: Path, table: str, run_date: str) -> Path:
 
 
 def write_partition(landing_dir: Path, table: str, run_date: str, data: pa.Table) -> Path:
-    """Replace the whole partition of `table` for `run_date` atomically; returns the file."""
+    """Replace the whole partition of `table` for `run_date` atomically; returns the file.
+
+    The new folder is written and fsynced beside the old one, then the two trade names in
+    one step (:func:`wirehouse.durable.swap_dir`), so a reader (load, stories, entities)
+    finds either the old partition or the new one, never none."""
     final = partition_dir(landing_dir, table, run_date)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{run_date}-{uuid.uuid4().hex}"
     tmp.mkdir()
     pq.write_table(data.cast(SCHEMAS[table]), tmp / f"{table}.parquet", compression="zstd")
+    durable.fsync_file(tmp / f"{table}.parquet")
     old = final.parent / f".old-{run_date}-{uuid.uuid4().hex}"
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
+    durable.swap_dir(tmp, final, old)
     shutil.rmtree(old, ignore_errors=True)
     return final / f"{table}.parquet"
 

@@ -41,7 +41,13 @@ def ddl(table: str) -> str:
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
+    try:
+        con = duckdb.connect(str(warehouse))
+    except duckdb.IOException as exc:  # a damaged file fails every night until it is rebuilt
+        raise duckdb.IOException(
+            f"{exc}\nThe warehouse is derived from the landing zone: `wirehouse rebuild` "
+            "makes a new one from it and swaps it in."
+        ) from exc
     con.execute("set TimeZone = 'UTC'")
     # the nightly tasks share a small machine with Airflow: DuckDB's default (80% of RAM)
     # would let one load hold gigabytes of cache

@@ -33,7 +33,6 @@ crash in between leaves a state the next run completes. The load task runs it
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -42,6 +41,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wirehouse import durable
 from wirehouse.urls import CANONICAL_VERSION, InvalidURL, article_key, canonicalize_url
 
 SCHEMA = "landing"
@@ -305,7 +305,7 @@ def _files_relation(files: Iterable[Path], columns: str) -> str:
 def _write_atomically(path: Path, table: pa.Table) -> None:
     tmp = path.with_name(f".{path.name}.migrating")
     pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    durable.replace(tmp, path)
 
 
 def migrate_landing(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> dict[str, int]:

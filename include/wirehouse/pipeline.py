@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wirehouse import boilerplate, land, load, migrate_ids, publish, raw
+from wirehouse import boilerplate, durable, land, load, migrate_ids, publish, raw
 from wirehouse.collect import (
     PAGE_KINDS,
     SOURCE_KIND,
@@ -162,10 +162,19 @@ def _archiver(settings: Settings) -> Callable[[FetchResult], None]:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    durable.write_text(path, text)
+
+
+FORCE_COLLECT_ENV = "WIREHOUSE_FORCE_COLLECT"
+
+
+def force_collect(param: object = None) -> bool:
+    """Whether a run fetches a date again although its collection is stored: the DAG param
+    `force_collect`, or `WIREHOUSE_FORCE_COLLECT=1` in the environment. Off by default: a
+    re-run or a backfill of a past date must not fetch today's web and label it that date."""
+    if param:
+        return True
+    return os.environ.get(FORCE_COLLECT_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def list_sources(settings: Settings) -> list[dict[str, Any]]:
@@ -233,13 +242,39 @@ def recording_failure(
     path.unlink(missing_ok=True)
 
 
-def discover(source_dict: dict[str, Any], run_date: str, settings: Settings) -> dict[str, Any]:
+def discover(
+    source_dict: dict[str, Any], run_date: str, settings: Settings, *, force: bool = False
+) -> dict[str, Any]:
     """Discover one source's candidates; writes `discovered/<source>.jsonl` in the night's
     collector folder (with the validators the next night's conditional GETs use). A crash
-    is recorded for `land` (see :func:`recording_failure`) and re-raised."""
+    is recorded for `land` (see :func:`recording_failure`) and re-raised.
+
+    A date's discovery is written once: when the file exists, it is reused without a
+    request (a re-run or backfill of a past date must not list today's feeds under that
+    date), unless `force` (see :func:`force_collect`)."""
     source = Source.from_dict(source_dict)
     with recording_failure(settings, _check_date(run_date), source.id, "discover"):
+        path = discovered_path(settings, run_date, source.id)
+        if not force and path.exists():
+            return _stored_discovery(path, source.id, run_date)
         return _discover(source, run_date, settings)
+
+
+def _stored_discovery(path: Path, source_id: str, run_date: str) -> dict[str, Any]:
+    """The summary `discover` returned when it wrote this file (read back, nothing fetched)."""
+    attempts = _discovered_header(path)["attempts"]
+    with path.open(encoding="utf-8") as fh:
+        candidates = sum(1 for _ in fh) - 1
+    return {
+        "source_id": source_id,
+        "run_date": run_date,
+        "path": str(path),
+        "candidates": candidates,
+        "entry_point_failures": sum(
+            1 for a in attempts if a["outcome"] not in ("ok", "not_modified")
+        ),
+        "reused": True,
+    }
 
 
 def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, Any]:
@@ -254,12 +289,13 @@ def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, An
         "attempts": [_result_to_json(kind, r) for kind, r in attempts],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
+    raw.flush(settings.raw_dir)  # the feeds' bodies are on disk before the file naming them
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         fh.write(json.dumps(header) + "\n")
         for cand in candidates:
             fh.write(json.dumps(cand.to_dict()) + "\n")
-    os.replace(tmp, path)
+    durable.replace(tmp, path)
     return {
         "source_id": source.id,
         "run_date": run_date,
@@ -271,13 +307,52 @@ def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, An
     }
 
 
-def collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def collect(
+    discovery: dict[str, Any], settings: Settings, *, force: bool = False
+) -> dict[str, Any]:
     """Fetch, extract and normalise one source's candidates, skipping pages fetched on an
     earlier night; writes the night's collector Parquet files. A crash is recorded for
-    `land` (see :func:`recording_failure`) and re-raised."""
+    `land` (see :func:`recording_failure`) and re-raised.
+
+    A date's collection is written once: when the source's work files for the date are
+    complete (and not older than its discovery), they are reused without a request,
+    unless `force` (see :func:`force_collect`)."""
     run_date = _check_date(discovery["run_date"])
     with recording_failure(settings, run_date, discovery["source_id"], "collect"):
-        return _collect(discovery, settings)
+        stored = None if force else _stored_collection(discovery, settings)
+        return stored or _collect(discovery, settings)
+
+
+def collected_paths(settings: Settings, run_date: str, source_id: str) -> dict[str, Path]:
+    """The work files a collect task writes for a source and night, by table."""
+    out_dir = run_collector_dir(settings, run_date) / "collected"
+    return {t: out_dir / f"{source_id}.{t}.parquet" for t in land.COLLECTED_TABLES}
+
+
+def _stored_collection(discovery: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    """The summary of a complete earlier collection of this source and night, or None.
+
+    Complete: every work file exists (`source_boilerplate` is written last) and none is
+    older than the discovery file it was collected from."""
+    paths = collected_paths(settings, discovery["run_date"], discovery["source_id"])
+    if not all(p.exists() for p in paths.values()):
+        return None
+    discovered = Path(discovery["path"])
+    if (
+        discovered.exists()
+        and min(p.stat().st_mtime_ns for p in paths.values()) < discovered.stat().st_mtime_ns
+    ):
+        return None
+    rows = {t: pq.ParquetFile(p).metadata.num_rows for t, p in paths.items()}
+    return {
+        "source_id": discovery["source_id"],
+        "run_date": discovery["run_date"],
+        "paths": {t: str(p) for t, p in paths.items()},
+        "fetches": rows["fetches"],
+        "articles": rows["articles"],
+        "boilerplate_paragraphs": rows["source_boilerplate"],
+        "reused": True,
+    }
 
 
 ROWS_PER_BATCH = 10_000  # rows buffered before a Parquet write: a few MB of articles
@@ -310,7 +385,7 @@ class _RowWriter:
         try:
             self._flush()
             self._writer.close()
-            os.replace(self._tmp, self.path)
+            durable.replace(self._tmp, self.path)
         except BaseException:
             self._tmp.unlink(missing_ok=True)
             raise
@@ -341,7 +416,9 @@ def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
     known = previously_fetched(settings, source.id, run_date)
     out_dir = run_collector_dir(settings, run_date) / "collected"
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {t: out_dir / f"{source.id}.{t}.parquet" for t in land.COLLECTED_TABLES}
+    paths = collected_paths(settings, run_date, source.id)
+    for path in paths.values():  # a collection in progress is not a stored one
+        path.unlink(missing_ok=True)
     # tonight's articles as extracted, before the source's boilerplate is stripped: the
     # night's paragraph counts are taken from them, then they are stripped a batch at a time
     unstripped = out_dir / f"{source.id}.articles-unstripped.parquet"
@@ -361,6 +438,7 @@ def _collect(discovery: dict[str, Any], settings: Settings) -> dict[str, Any]:
         )
         for table, row in rows:
             (fetches if table == "fetches" else extracted).write(row)
+        raw.flush(settings.raw_dir)  # the bodies are on disk before the rows naming them
     del candidates, attempts
     keys, learned = learn_source_boilerplate(
         settings,
@@ -421,7 +499,7 @@ def learn_source_boilerplate(
         for i, stat in enumerate(stats):
             fh.write(("," if i else "") + json.dumps(asdict(stat)))
         fh.write("]}")
-    os.replace(tmp, path)
+    durable.replace(tmp, path)
     # tonight's stats as counted (not read back: a big night's file is big), earlier
     # nights' from their files
     history: list[boilerplate.ParagraphStat] = stats
@@ -593,12 +671,43 @@ def briefing_run(run_date: str, settings: Settings) -> dict[str, object]:
     )
 
 
+def _rewrite_collection(
+    settings: Settings,
+    run_date: str,
+    fetches: list[dict[str, Any]],
+    articles: list[dict[str, Any]],
+) -> None:
+    """Give the night's stored collection the re-extracted rows too: a stored collection is
+    reused when the night is re-run (see :func:`collect`), so without this a re-run after
+    `reextract` would land the old extraction again."""
+    for source_id in sorted({row["source_id"] for row in fetches}):
+        paths = collected_paths(settings, run_date, source_id)
+        if not all(p.exists() for p in paths.values()):
+            continue
+        for table, rows in (("fetches", fetches), ("articles", articles)):
+            mine = [r for r in rows if r["source_id"] == source_id]
+            tmp = paths[table].with_suffix(".tmp")
+            pq.write_table(_with_url_version(land.to_table(table, mine)), tmp)
+            durable.replace(tmp, paths[table])
+
+
+def _landed_articles_by_fetch(settings: Settings, run_date: str) -> dict[str, dict[str, Any]]:
+    path = land.partition_dir(settings.landing_dir, "articles", run_date) / "articles.parquet"
+    if not path.exists():
+        return {}
+    return {a["fetch_id"]: a for a in pq.read_table(path).to_pylist()}
+
+
 def reextract(
     settings: Settings, since: str, until: str | None = None, *, load_warehouse: bool = True
-) -> dict[str, dict[str, int]]:
+) -> dict[str, dict[str, Any]]:
     """Re-run extraction over the raw archive for landed nights in [since, until], without
     fetching: rewrites those nights' landing partitions (fetch outcomes and articles) and,
-    unless told not to, reloads them into the warehouse. Run dbt afterwards."""
+    unless told not to, reloads them into the warehouse. Run dbt afterwards.
+
+    A body missing from the archive or corrupt there (a truncated `.gz`) is not an abort:
+    the page keeps its landed fetch row and article, and the night's summary counts it under
+    `unreadable` with the reason in `unreadable_reasons` (the CLI prints them)."""
     since, until = _check_date(since), _check_date(until) if until else "9999-12-31"
     fetch_root = settings.landing_dir / "fetches"
     dates = sorted(
@@ -613,13 +722,28 @@ def reextract(
         articles: list[dict[str, Any]] = []
         seen: set[object] = set()
         redone = 0
+        landed = _landed_articles_by_fetch(settings, run_date)
+        unreadable: list[dict[str, str]] = []
         for row in fetches:
             if row["url_kind"] not in PAGE_KINDS or not row["body_sha256"]:
                 continue
             try:
                 body = raw.read(settings.raw_dir, row["body_sha256"])
-            except FileNotFoundError:
-                continue  # archive pruned: keep the night's recorded outcome
+            except (FileNotFoundError, raw.CorruptBody) as exc:
+                # archive pruned or damaged: keep the night's recorded outcome and article
+                reason = (
+                    "raw body missing from the archive"
+                    if isinstance(exc, FileNotFoundError)
+                    else str(exc)
+                )
+                unreadable.append(
+                    {"fetch_id": row["fetch_id"], "url": row["url"], "reason": reason}
+                )
+                kept = landed.get(row["fetch_id"])
+                if kept is not None:
+                    seen.add((kept["source_id"], kept["article_id"]))
+                    articles.append(kept)
+                continue
             result = FetchResult(
                 url=row["url"],
                 outcome="ok",
@@ -654,7 +778,13 @@ def reextract(
             run_date,
             _first_per_article(land.to_table("articles", ordered)),
         )
+        _rewrite_collection(settings, run_date, fetches, ordered)
         if load_warehouse:
             load.load_run_date(settings.warehouse, settings.landing_dir, run_date)
-        summary[run_date] = {"pages": redone, "articles": len(articles)}
+        summary[run_date] = {
+            "pages": redone,
+            "articles": len(articles),
+            "unreadable": len(unreadable),
+            "unreadable_reasons": unreadable,
+        }
     return summary
