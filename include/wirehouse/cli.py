@@ -126,7 +126,9 @@ def _cmd_query(args: argparse.Namespace) -> int:
         return 1
     con = _reader(path)
     try:
-        con.sql(args.sql).show(max_width=200)
+        result = con.sql(args.sql)
+        if result is not None:  # a statement without rows (SET, PRAGMA ...) returns None
+            result.show(max_width=200)
     except duckdb.PermissionException as exc:
         print(
             f"query refused: {exc}\n`wirehouse query` reads only the warehouse: no other "
