@@ -267,6 +267,16 @@ def test_a_reader_holding_the_copy_blocks_nothing_and_sees_one_night(home: Path)
     assert mart_counts(published) == NIGHT_2
 
 
+def test_publish_while_this_process_holds_the_warehouse(home: Path) -> None:
+    # `airflow dags test` runs dbt in the task runner's process, and dbt-duckdb keeps the
+    # warehouse open there: publishing must go through that instance, not attach it anew
+    held = duckdb.connect(str(home / "wirehouse.duckdb"))
+    try:
+        assert _publish(home)["marts"] == NIGHT_1
+    finally:
+        held.close()
+
+
 def test_publish_before_dbt_has_built_marts(tmp_path: Path) -> None:
     duckdb.connect(str(tmp_path / "wirehouse.duckdb")).close()
     result = publish(tmp_path / "wirehouse.duckdb", tmp_path / "published")

@@ -8,6 +8,7 @@ on which DuckDB last created the warehouse, and the copy comes out compacted.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,6 @@ from wirehouse.publish import search
 # compression), so the copy stays at the oldest format 1.x readers share.
 STORAGE_VERSION = "v1.0.0"
 
-SOURCE = "warehouse"
 TARGET = "published"
 
 
@@ -33,18 +33,25 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def write_copy(warehouse: Path, tmp: Path, snapshot_id: str, published_at: str) -> bool:
-    """Write the whole warehouse to `tmp` in STORAGE_VERSION, with the search index and macro
-    and a one-row `main.publish_info`; returns whether search was built. The warehouse is only
-    read (attached read-only), so the writer lock is not taken for the copy."""
-    con = duckdb.connect(config=dict(NO_DOWNLOAD_CONFIG))
+def write_copy(warehouse: Path, tmp: Path, snapshot_id: str, published_at: datetime) -> bool:
+    """Write the whole warehouse to `tmp` in STORAGE_VERSION, then build the search index and
+    macro and a one-row `main.publish_info` in it; returns whether search was built."""
+    # The warehouse is opened the way every task opens it, a plain connect: DuckDB keeps one
+    # instance per file and process, and a task runner that runs dbt in-process (`airflow dags
+    # test`) may still hold it, so attaching it anew would be refused ("Unique file handle
+    # conflict"), as would a connect with other settings.
+    con = duckdb.connect(str(warehouse))
+    try:
+        source = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH {_quote(tmp)} AS {TARGET} (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f'COPY FROM DATABASE "{source}" TO {TARGET}')
+        con.execute(f"DETACH {TARGET}")
+    finally:
+        con.close()
+    # the file keeps the storage version it was created with when written again
+    con = duckdb.connect(str(tmp), config=dict(NO_DOWNLOAD_CONFIG))
     try:
         load_extension(con, "fts")
-        con.execute(f"ATTACH {_quote(warehouse)} AS {SOURCE} (READ_ONLY)")
-        con.execute(f"ATTACH {_quote(tmp)} AS {TARGET} (STORAGE_VERSION '{STORAGE_VERSION}')")
-        con.execute(f"COPY FROM DATABASE {SOURCE} TO {TARGET}")
-        con.execute(f"DETACH {SOURCE}")
-        con.execute(f"USE {TARGET}")
         built = search.build_search(con)
         con.execute(
             "CREATE OR REPLACE TABLE main.publish_info AS SELECT ? AS snapshot_id, "
