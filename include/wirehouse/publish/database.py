@@ -33,24 +33,29 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def write_copy(warehouse: Path, tmp: Path, snapshot_id: str, published_at: datetime) -> bool:
-    """Write the whole warehouse to `tmp` in STORAGE_VERSION, then build the search index and
-    macro and a one-row `main.publish_info` in it; returns whether search was built."""
+def copy_database(warehouse: Path, tmp: Path) -> None:
+    """Write the whole warehouse to the new file `tmp` in STORAGE_VERSION."""
     # The warehouse is opened the way every task opens it, a plain connect: DuckDB keeps one
     # instance per file and process, and a task runner that runs dbt in-process (`airflow dags
     # test`) may still hold it, so attaching it anew would be refused ("Unique file handle
     # conflict"), as would a connect with other settings.
     con = duckdb.connect(str(warehouse))
     try:
+        con.execute("SET enable_progress_bar = false")  # it would fill the task's log
         source = con.execute("SELECT current_database()").fetchone()[0]
         con.execute(f"ATTACH {_quote(tmp)} AS {TARGET} (STORAGE_VERSION '{STORAGE_VERSION}')")
         con.execute(f'COPY FROM DATABASE "{source}" TO {TARGET}')
         con.execute(f"DETACH {TARGET}")
     finally:
         con.close()
-    # the file keeps the storage version it was created with when written again
+
+
+def index_copy(tmp: Path, snapshot_id: str, published_at: datetime) -> bool:
+    """Build the search index and macro and a one-row `main.publish_info` in the copy (the
+    file keeps the storage version it was created with); returns whether search was built."""
     con = duckdb.connect(str(tmp), config=dict(NO_DOWNLOAD_CONFIG))
     try:
+        con.execute("SET enable_progress_bar = false")
         load_extension(con, "fts")
         built = search.build_search(con)
         con.execute(
