@@ -21,7 +21,8 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
    entity each; **load_entities** loads them (same pool).
 8. **dbt** builds staging → intermediate → marts through cosmos, one task per model
    (same pool: DuckDB has a single writer).
-9. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
+9. **publish** refreshes `published/wirehouse.duckdb` (with its search index) and the marts'
+   Parquet for readers, as one snapshot swapped in whole.
 10. **briefing** writes `published/briefing/<run_date>.html` and `index.html` from the
    published marts: the night's biggest stories, charts and a map, readable offline.
 11. **check_sources** fails (without retries) when a source failed tonight, naming each with

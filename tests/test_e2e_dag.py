@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from conftest import rss
 from pytest_httpserver import HTTPServer
@@ -27,6 +28,8 @@ from warcio.warcwriter import WARCWriter
 from werkzeug import Request, Response
 
 from wirehouse import cli
+from wirehouse.extensions import NO_DOWNLOAD_CONFIG, load_extension
+from wirehouse.publish import search
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "include" / "sample_articles"
@@ -240,6 +243,28 @@ def run_dag(env: dict[str, str], run_date: str) -> None:
     assert out.returncode == 0, (out.stdout + out.stderr)[-6000:]
 
 
+def assert_published_searchable(published: Path) -> None:
+    """The published copy finds the biggest story by its own headline (BM25 in the copy), and
+    the Parquet marts are one snapshot, the copy's."""
+    con = duckdb.connect(
+        str(published / "wirehouse.duckdb"), read_only=True, config=dict(NO_DOWNLOAD_CONFIG)
+    )
+    try:
+        load_extension(con, "fts")
+        story_id, headline = con.execute(
+            "select story_id, headline from marts.dim_stories "
+            "order by article_count desc, story_id limit 1"
+        ).fetchone()
+        hits = search.search_stories(con, headline, limit=5)
+        assert hits and hits[0][0] == story_id, (headline, hits)
+        snapshot_id = con.execute("select snapshot_id from main.publish_info").fetchone()[0]
+    finally:
+        con.close()
+    assert (published / "marts").is_symlink()
+    for f in (published / "marts").glob("*.parquet"):
+        assert pq.read_metadata(f).metadata[b"snapshot_id"].decode() == snapshot_id
+
+
 def query(warehouse: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -366,6 +391,7 @@ def test_news_daily_end_to_end(
         and health["saved_pages"] == 1.0
     )
     assert mart_counts(home / "published" / "wirehouse.duckdb") == counts
+    assert_published_searchable(home / "published")
     raw_files = list((home / "raw").glob("*/*.gz"))
     assert len(raw_files) >= len(site["good"])
 

@@ -2,8 +2,10 @@
 
 - `wirehouse sources validate [FILE]` checks a sources file and lists its sources.
 - `wirehouse extract FILE [FILE ...] [--url URL]` prints one JSON record per saved page.
-- `wirehouse summary` prints where the warehouse is, each mart's row count and a query.
-- `wirehouse query "SQL"` runs read-only SQL on the published copy (`--live`: the warehouse).
+- `wirehouse summary` prints where the published copy is and each mart's row count in it.
+- `wirehouse query "SQL"` runs read-only SQL on the published copy (`--live`: the warehouse),
+  with external access off: no other files, no `COPY … TO`, no network.
+- `wirehouse search "WORDS" [--limit N]` ranks stories by BM25 (the `search_stories` macro).
 - `wirehouse reextract --since DATE [--until DATE]` re-runs extraction from the raw archive
   for landed nights, without fetching, and reloads them (then run `make dbt-build`).
 - `wirehouse rebuild [--no-dbt]` makes a new warehouse from the landing zone (every landed
@@ -20,7 +22,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wirehouse.config import load_settings
+import duckdb
+
+from wirehouse.config import Settings, load_settings
+from wirehouse.extensions import NO_DOWNLOAD_CONFIG, ExtensionMissing, load_extension
+from wirehouse.publish import PUBLISHED_DB, mart_counts, search
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -58,17 +64,50 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
-def _cmd_summary(args: argparse.Namespace) -> int:
-    from wirehouse.publish import mart_counts
+def _published(settings: Settings) -> Path | None:
+    """The published copy, or None (with a message) when no night has published one yet."""
+    path = settings.published_dir / PUBLISHED_DB
+    if not path.exists():
+        print(f"no published copy at {path} yet: run `make run`", file=sys.stderr)
+        return None
+    return path
 
+
+def _reader(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that can reach nothing but `path`: fts is loaded from its wheel
+    first (search needs it; loading reads a file), then external access is turned off and the
+    configuration locked, so SQL cannot read other files (`read_csv('/etc/passwd')`), write
+    any (`COPY … TO`), attach databases, load extensions or turn the setting back on."""
+    con = duckdb.connect(str(path), read_only=True, config=dict(NO_DOWNLOAD_CONFIG))
+    try:
+        load_extension(con, "fts")
+    except ExtensionMissing as exc:  # querying still works; only search_stories needs fts
+        print(f"warning: {exc}", file=sys.stderr)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    """Reads only the published copy: the live warehouse belongs to the night's writer, and
+    opening it here could make a night's task wait or fail on the lock."""
     settings = load_settings()
-    warehouse = settings.warehouse
-    if not warehouse.exists():
-        print(f"no warehouse at {warehouse} yet: run `make run`", file=sys.stderr)
+    published = _published(settings)
+    if published is None:
         return 1
-    print(f"Warehouse: {warehouse}")
-    print(f"Read-only copy for BI and analysts: {settings.published_dir / 'wirehouse.duckdb'}")
-    for name, count in mart_counts(warehouse).items():
+    print(f"Warehouse (the night's, do not query while it runs): {settings.warehouse}")
+    print(f"Read-only copy for BI and analysts: {published}")
+    print(f"Marts as Parquet: {settings.published_dir / 'marts'}/<mart>.parquet")
+    con = _reader(published)
+    try:
+        info = con.execute("SELECT published_at, snapshot_id FROM main.publish_info").fetchone()
+    except duckdb.CatalogException:
+        info = None
+    finally:
+        con.close()
+    if info:
+        print(f"Published {info[0]:%Y-%m-%d %H:%M %Z} (snapshot {info[1]})")
+    for name, count in mart_counts(published).items():
         print(f"  marts.{name:<20} {count:>8} rows")
     example = (
         "select headline, article_count, source_count "
@@ -76,27 +115,76 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     )
     print("Try:")
     print(f'  .venv/bin/wirehouse query "{example}"')
-    print(f'  duckdb -readonly {settings.published_dir / "wirehouse.duckdb"} -c "{example}"')
+    print('  .venv/bin/wirehouse search "drone base" --limit 5')
+    print(f'  duckdb -readonly {published} -c "{example}"')
     return 0
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
-
     settings = load_settings()
-    path = settings.warehouse if args.live else settings.published_dir / "wirehouse.duckdb"
+    path = settings.warehouse if args.live else settings.published_dir / PUBLISHED_DB
     if not path.exists():
         print(f"no warehouse at {path} yet: run `make run`", file=sys.stderr)
         return 1
-    con = duckdb.connect(str(path), read_only=True)
+    con = _reader(path)
     try:
-        con.sql(args.sql).show(max_width=200)
+        result = con.sql(args.sql)
+        if result is not None:  # a statement without rows (SET, PRAGMA ...) returns None
+            result.show(max_width=200)
+    except duckdb.PermissionException as exc:
+        print(
+            f"query refused: {exc}\n`wirehouse query` reads only the warehouse: no other "
+            "files, no writing files (COPY … TO), no network, no ATTACH or extensions",
+            file=sys.stderr,
+        )
+        return 1
     except duckdb.Error as exc:
         print(f"query failed: {exc}", file=sys.stderr)
         return 1
     finally:
         con.close()
     return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    published = _published(load_settings())
+    if published is None:
+        return 1
+    if args.limit < 1:
+        print("--limit must be at least 1", file=sys.stderr)
+        return 2
+    con = _reader(published)
+    try:
+        rows = search.search_stories(con, args.query, args.limit)
+    except duckdb.CatalogException as exc:
+        print(
+            f"the published copy has no search index ({exc}); publish again (`make run`)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        con.close()
+    if not rows:
+        print(f"no story matches {args.query!r}")
+        return 0
+    print(format_hits(rows))
+    return 0
+
+
+def format_hits(rows: list[tuple[object, ...]]) -> str:
+    """One line per story: rank, BM25 score, matching/total articles, sources, first
+    publication day, headline and story id (the macro's columns, search.RESULT_COLUMNS)."""
+    col = {name: i for i, name in enumerate(search.RESULT_COLUMNS)}
+    lines = [f"{'#':>3}  {'score':>6}  {'articles':>8}  {'sources':>7}  {'first':<10}  headline"]
+    for rank, row in enumerate(rows, 1):
+        first = row[col["first_published_at"]]
+        articles = f"{row[col['matching_articles']]}/{row[col['article_count']]}"
+        lines.append(
+            f"{rank:>3}  {row[col['score']]:>6.2f}  {articles:>8}  {row[col['source_count']]:>7}  "
+            f"{f'{first:%Y-%m-%d}' if first else '':<10}  {row[col['headline']]}"
+            f"  [{row[col['story_id']]}]"
+        )
+    return "\n".join(lines)
 
 
 def _cmd_reextract(args: argparse.Namespace) -> int:
@@ -173,12 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("files", nargs="+")
     extract.add_argument("--url", help="the URL the page was fetched from")
     extract.set_defaults(func=_cmd_extract)
-    summary = sub.add_parser("summary", help="print the warehouse location and mart counts")
+    summary = sub.add_parser("summary", help="print the published copy's location and mart counts")
     summary.set_defaults(func=_cmd_summary)
     query = sub.add_parser("query", help="run read-only SQL on the published warehouse copy")
     query.add_argument("sql")
     query.add_argument("--live", action="store_true", help="query the live warehouse file")
     query.set_defaults(func=_cmd_query)
+    find = sub.add_parser("search", help="find stories by words (BM25) in the published copy")
+    find.add_argument("query", help='words, e.g. "niger drone base"')
+    find.add_argument("--limit", type=int, default=search.DEFAULT_LIMIT, help="stories to show")
+    find.set_defaults(func=_cmd_search)
     reext = sub.add_parser("reextract", help="re-run extraction from the raw archive")
     reext.add_argument("--since", required=True, help="first run date, YYYY-MM-DD")
     reext.add_argument("--until", help="last run date (default: the latest)")

@@ -655,7 +655,9 @@ def load_entities_run(run_date: str, settings: Settings) -> dict[str, int]:
 
 
 def publish_run(settings: Settings) -> dict[str, object]:
-    """Refresh the read-only copy and the marts' Parquet export."""
+    """Publish the night for readers: the read-only copy (with its search index) and the marts'
+    Parquet snapshot, swapped in whole. The result's `cost` (seconds per stage, bytes
+    written) is what `make bench-night` prints."""
     return publish.publish(settings.warehouse, settings.published_dir)
 
 

@@ -1,0 +1,53 @@
+"""DuckDB extensions, loaded from their Python wheels and never downloaded.
+
+DuckDB's `INSTALL` (and the autoloader behind it) fetches extension binaries from
+extensions.duckdb.org at run time: a night without internet, or a worker behind a proxy,
+would fail on it, and what runs would be whatever was published that day. The registry ships
+the official binaries as wheels pinned in uv.lock (`duckdb-extension-fts`,
+`duckdb-extension-ducklake`, ...), each at `<package>/extensions/v<duckdb>/<name>.duckdb_extension`;
+this module finds that file for the running DuckDB and `LOAD`s it by path.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+# Connection settings for every connection that may load an extension: never fetch one from
+# the network, never load one implicitly (a missing extension is then a clear error naming it).
+NO_DOWNLOAD_CONFIG: dict[str, str | bool] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+class ExtensionMissing(RuntimeError):
+    """The wheel carrying an extension for this DuckDB is not installed."""
+
+
+def extension_path(name: str) -> Path:
+    """The `<name>.duckdb_extension` file shipped by the `duckdb-extension-<name>` wheel for the
+    running DuckDB version (the wheel and duckdb are pinned to the same version in uv.lock)."""
+    package = f"duckdb_extension_{name}"
+    try:
+        root = Path(str(resources.files(package)))
+    except ModuleNotFoundError as exc:
+        raise ExtensionMissing(
+            f"DuckDB extension {name!r}: the package duckdb-extension-{name} is not installed"
+        ) from exc
+    path = root / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise ExtensionMissing(
+            f"DuckDB extension {name!r}: no binary for DuckDB {duckdb.__version__} at {path}"
+        )
+    return path
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load extension `name` into `con` from its wheel. Call it before turning external
+    access off: loading reads a file, which that setting forbids."""
+    path = extension_path(name)
+    quoted = path.as_posix().replace("'", "''")
+    con.execute(f"LOAD '{quoted}'")
