@@ -1,8 +1,36 @@
+-- incremental: the articles a night in the lookback window changed, and every article of
+-- a story it touched (macros/incremental_scope.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='article_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_incremental_scope('article_id', 'scope_story_articles', 'last_run_date', live=ref('stg_landing__articles')) }}"
+    )
+}}
+
+-- depends_on: {{ ref('stg_landing__articles') }}
+-- depends_on: {{ ref('stg_landing__article_stories') }}
+-- depends_on: {{ ref('stg_landing__article_entities') }}
+-- depends_on: {{ ref('stg_landing__entity_mentions') }}
+-- depends_on: {{ ref('stg_landing__story_merges') }}
+-- depends_on: {{ ref('int_story_merges_resolved') }}
+
+{%- set since = incremental_since('last_run_date') %}
+
 with
+
+{% if since is not none -%}
+{{ incremental_scope_ctes(since) }}
+{%- endif %}
 
 articles as (
 
     select * from {{ ref('int_articles_clustered') }}
+    {%- if since is not none %}
+    where article_id in (select article_id from scope_story_articles)
+    {%- endif %}
 
 ),
 
@@ -59,7 +87,8 @@ final as (
         too_short,
         probably_not_article,
         paywalled,
-        coalesce(ner_statuses.ner_status, 'not_analysed') as ner_status
+        coalesce(ner_statuses.ner_status, 'not_analysed') as ner_status,
+        run_date as last_run_date
 
     from articles
     left join ner_statuses on articles.article_id = ner_statuses.article_id
