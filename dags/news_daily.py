@@ -21,7 +21,8 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
    entity each; **load_entities** loads them (same pool).
 8. **dbt** builds staging → intermediate → marts through cosmos, one task per model
    (same pool: DuckDB has a single writer).
-9. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers.
+9. **publish** refreshes `published/wirehouse.duckdb` and the marts' Parquet for readers;
+   **docs** publishes the dbt docs (static, offline) to `published/docs/`.
 10. **check_sources** fails (without retries) when a source failed tonight, naming each with
    its reason: the warehouse is already refreshed with every good source, and the DagRun
    ends `failed` so the night is visible as a problem, beside the failed source's task.
@@ -149,6 +150,13 @@ def news_daily() -> None:
 
         return pipeline.publish_run(_settings())
 
+    @task(pool=WRITER_POOL)
+    def docs() -> dict[str, object]:
+        """Publish the dbt docs beside the briefing (reads the warehouse's catalog)."""
+        from wirehouse import pipeline
+
+        return pipeline.docs_run(_settings(), DBT_PROJECT_DIR)
+
     @task
     def check_sources(landed: dict[str, str]) -> None:
         """Fail the night (visibly, after everything good is published) when a source failed."""
@@ -195,7 +203,9 @@ def news_daily() -> None:
     landed = land(sources, collected)
     clustered = stories(load(landed))
     recognised = load_entities(entities(landed))
-    [clustered, recognised] >> dbt_models >> publish() >> check_sources(landed)
+    checked = check_sources(landed)
+    [clustered, recognised] >> dbt_models >> publish() >> checked
+    dbt_models >> docs() >> checked  # beside publish: docs that fail never hold the data back
 
 
 news_daily()
