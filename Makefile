@@ -67,6 +67,10 @@ run: setup
 lint: .venv/.synced
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
+	@# sqlfluff renders the models with dbt (.sqlfluff): against an empty scratch warehouse,
+	@# never the live one (the night may hold its lock)
+	home=$$(mktemp -d) && WIREHOUSE_HOME=$$home $(VENV_BIN)/sqlfluff lint dbt_project/models \
+		dbt_project/tests; rc=$$?; rm -rf $$home; exit $$rc
 
 test: setup lint
 	$(VENV_BIN)/pytest

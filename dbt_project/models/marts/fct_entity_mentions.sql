@@ -61,8 +61,9 @@ final as (
         entity_id,
         mention_count,
         first_char_offset,
-        -- distinct spellings, in order of appearance
-        list_filter(all_forms, lambda form, i: list_position(all_forms, form) = i)
+        -- distinct spellings, in order of appearance (sqlfluff's duckdb dialect does not
+        -- parse DuckDB's `lambda x:` syntax; the arrow form it parses is deprecated)
+        list_filter(all_forms, lambda form, i: list_position(all_forms, form) = i) -- noqa: PRS
             as surface_forms,
         in_title,
         in_dateline,
