@@ -44,9 +44,10 @@ dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project/models 
 
 dbt-parse: dbt_project/target/manifest.json
 
-# rebuild the marts outside Airflow (e.g. after `wirehouse reextract`); not while the DAG runs
+# rebuild the marts outside Airflow (e.g. after `wirehouse reextract`); not while the DAG runs.
+# --full-refresh: rewritten old nights lie outside the incremental marts' lookback window
 dbt-build: setup
-	$(VENV_BIN)/dbt build $(DBT_FLAGS)
+	$(VENV_BIN)/dbt build $(DBT_FLAGS) --full-refresh
 
 .airflow/.initialised: .venv/.synced
 	mkdir -p $(AIRFLOW_HOME)
