@@ -342,3 +342,30 @@ def test_the_nights_reached_old_rows(nightly: Path) -> None:
         assert mentioned("a1") == ["Orlen Dynamics"]  # the re-analysis dropped Kessling
         assert mentioned("d1") == ["OD"]  # two entities tie "OD" since N3: left alone
         assert mentioned("a6") == ["Insa Garba Saidou"]  # resolved in st_4 after the merges
+
+
+def test_marts_built_before_their_watermark_columns_upgrade_in_place(
+    nightly: Path, tmp_path: Path
+) -> None:
+    """A warehouse whose marts were tables without the watermark columns (before the marts
+    were incremental) rebuilds them whole on its next night, and gets the same rows."""
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(nightly / "wirehouse.duckdb", old / "wirehouse.duckdb")
+    watermarks = {
+        "fct_articles": "last_run_date",
+        "fct_entity_mentions": "run_date",
+        "dim_stories": "last_run_date",
+        "bridge_story_entities": "last_run_date",
+    }
+    with duckdb.connect(str(old / "wirehouse.duckdb")) as con:
+        for mart, column in watermarks.items():
+            con.execute(f"alter table marts.{mart} drop column {column}")
+            con.execute(f"delete from marts.{mart} where rowid % 2 = 0")  # and stale rows
+    _ok(_dbt(old, "run"))
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach '{nightly / 'wirehouse.duckdb'}' as nightly (read_only)")
+        con.execute(f"attach '{old / 'wirehouse.duckdb'}' as upgraded (read_only)")
+        for mart in watermarks:
+            assert _mart_rows(con, "nightly", mart) == _mart_rows(con, "upgraded", mart), mart

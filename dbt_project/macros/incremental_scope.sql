@@ -18,10 +18,16 @@
 
 {% macro incremental_since(watermark_column) %}
     {#- The first run date this incremental run rebuilds, as a SQL date literal; none when
-        the whole history is rebuilt (first build, --full-refresh, or a watermark column
-        appended by on_schema_change and still NULL). Read with run_query at render time,
+        the whole history is rebuilt (first build, --full-refresh, a mart that predates
+        its watermark column, or a watermark column appended and still NULL). Read with run_query at render time,
         before the pre-hook deletes anything, so the model and its pre-hook agree. -#}
     {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- a mart built before it had the watermark column (the column is appended by
+        on_schema_change after this runs): rebuild its whole history once -#}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if watermark_column | lower not in columns -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set lookback = var('lookback_days') | int -%}
@@ -170,7 +176,14 @@ scope_mention_stories as (
         which replace the table. -#}
     {%- if execute and is_incremental() -%}
         {%- set since = incremental_since(watermark_column) -%}
-        {%- if since is none -%}
+        {#- contract columns the table lacks are added here, before the delete: DuckDB
+            fails a commit that alters a table after deleting from it, which is what
+            on_schema_change would do after this hook -#}
+        {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- for name, column in model.columns.items() if name | lower not in existing %}
+            alter table {{ this }} add column {{ name }} {{ column.data_type }};
+        {%- endfor %}
+        {% if since is none -%}
             delete from {{ this }}
         {%- elif scope_cte == 'window' -%}
             delete from {{ this }} where {{ key }} >= {{ since }}
