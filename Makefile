@@ -44,9 +44,10 @@ dbt_project/target/manifest.json: .venv/.synced $(shell find dbt_project/models 
 
 dbt-parse: dbt_project/target/manifest.json
 
-# rebuild the marts outside Airflow (e.g. after `wirehouse reextract`); not while the DAG runs
+# rebuild the marts outside Airflow (e.g. after `wirehouse reextract`); not while the DAG runs.
+# --full-refresh: rewritten old nights lie outside the incremental marts' lookback window
 dbt-build: setup
-	$(VENV_BIN)/dbt build $(DBT_FLAGS)
+	$(VENV_BIN)/dbt build $(DBT_FLAGS) --full-refresh
 
 .airflow/.initialised: .venv/.synced
 	mkdir -p $(AIRFLOW_HOME)
@@ -67,6 +68,10 @@ run: setup
 lint: .venv/.synced
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
+	@# sqlfluff renders the models with dbt (.sqlfluff): against an empty scratch warehouse,
+	@# never the live one (the night may hold its lock)
+	home=$$(mktemp -d) && WIREHOUSE_HOME=$$home $(VENV_BIN)/sqlfluff lint dbt_project/models \
+		dbt_project/tests; rc=$$?; rm -rf $$home; exit $$rc
 
 # the briefing's browser test drives Debian's chromium headless; install it once if missing
 # (as root, as CI runs; a no-op when chromium is already there)

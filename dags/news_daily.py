@@ -25,7 +25,9 @@ warehouse `$WIREHOUSE_HOME/wirehouse.duckdb`:
    Parquet for readers, as one snapshot swapped in whole.
 10. **briefing** writes `published/briefing/<run_date>.html` and `index.html` from the
    published marts: the night's biggest stories, charts and a map, readable offline.
-11. **check_sources** fails (without retries) when a source failed tonight, naming each with
+11. **docs** publishes the dbt docs (static, offline) to `published/docs/`, beside the
+   briefing; it holds the night's writer lease (it reads the warehouse) and releases it.
+12. **check_sources** fails (without retries) when a source failed tonight, naming each with
    its reason: the warehouse is already refreshed with every good source, and the DagRun
    ends `failed` so the night is visible as a problem, beside the failed source's task.
 
@@ -202,13 +204,10 @@ def news_daily() -> None:
     @task(pool=WRITER_POOL)
     def publish() -> dict[str, object]:
         """Refresh the read-only copy and Parquet export for analysts and BI."""
-        from wirehouse import lease, pipeline
+        from wirehouse import pipeline
 
-        run_id = get_current_context()["run_id"]
-        _hold_writer_lease(run_id)
-        published = pipeline.publish_run(_settings())
-        lease.release(_settings().home, run_id)  # the night's writing is done
-        return published
+        _hold_writer_lease(get_current_context()["run_id"])
+        return pipeline.publish_run(_settings())
 
     @task
     def briefing() -> dict[str, object]:
@@ -216,6 +215,18 @@ def news_daily() -> None:
         from wirehouse import pipeline
 
         return pipeline.briefing_run(_run_date(), _settings())
+
+    @task(pool=WRITER_POOL)
+    def docs() -> dict[str, object]:
+        """Publish the dbt docs beside the briefing. It reads the warehouse's catalog, so it
+        is the night's last writer-pool task and releases the writer lease."""
+        from wirehouse import lease, pipeline
+
+        run_id = get_current_context()["run_id"]
+        _hold_writer_lease(run_id)
+        documented = pipeline.docs_run(_settings(), DBT_PROJECT_DIR)
+        lease.release(_settings().home, run_id)  # the night's writing is done
+        return documented
 
     @task
     def check_sources(landed: dict[str, str]) -> None:
@@ -263,7 +274,10 @@ def news_daily() -> None:
     landed = land(sources, collected)
     clustered = stories(load(landed))
     recognised = load_entities(entities(landed))
-    [clustered, recognised] >> dbt_models >> publish() >> briefing() >> check_sources(landed)
+    checked = check_sources(landed)
+    published = [clustered, recognised] >> dbt_models >> publish()
+    published >> briefing() >> checked
+    published >> docs() >> checked  # after publish: docs that fail never hold the data back
 
 
 news_daily()

@@ -46,6 +46,7 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
         "entities",
         "load_entities",
         "publish",
+        "docs",
     } <= ids
     dbt_tasks = {t for t in ids if t.startswith("dbt.")}
     for model in (
@@ -64,7 +65,7 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
     writers = [
         dag.get_task(t)
         for t in ids
-        if t.startswith("dbt.") or t in ("load", "stories", "load_entities", "publish")
+        if t.startswith("dbt.") or t in ("load", "stories", "load_entities", "publish", "docs")
     ]
     assert {w.pool for w in writers} == {"duckdb_writer"}
     # recognition reads only the landing zone: it runs beside the story stage and does not
@@ -81,6 +82,9 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
     upstream_of_stg = dag.get_task("dbt.stg_landing__articles_model_build").upstream_task_ids
     assert "stories" in upstream_of_stg
     assert any(u.startswith("dbt.") for u in dag.get_task("publish").upstream_task_ids)
+    # the dbt docs are published after dbt, beside publish (not in front of it)
+    assert any(u.startswith("dbt.") for u in dag.get_task("docs").upstream_task_ids)
+    assert "publish" not in dag.get_task("docs").upstream_task_ids
 
 
 def test_one_failed_source_does_not_stop_the_night(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +101,7 @@ def test_one_failed_source_does_not_stop_the_night(dagbag) -> None:  # type: ign
     assert dag.get_task("briefing").upstream_task_ids == {"publish"}
     assert dag.get_task("briefing").pool != "duckdb_writer"
     check = dag.get_task("check_sources")
-    assert check.upstream_task_ids == {"land", "briefing"}
+    assert check.upstream_task_ids == {"land", "briefing", "docs"}
     assert check.downstream_task_ids == set()
     assert [t.task_id for t in dag.tasks if not t.downstream_task_ids] == ["check_sources"]
 

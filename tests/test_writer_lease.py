@@ -1,7 +1,7 @@
 """The writer lease keeps two nights' writers apart (a backfill beside the nightly run).
 
 Tested without Airflow's scheduler: real processes claim the real lease file; then the DAG
-is checked to hold it in every writer task, to release it after publish and when a run
+is checked to hold it in every writer task, to release it after the docs task (the last writer) and when a run
 fails, and to reschedule (not fail, not hold the pool) a writer task that finds it taken.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from wirehouse import lease
 
-WRITERS = ("load", "stories", "load_entities", "publish")
+WRITERS = ("load", "stories", "load_entities", "publish", "docs")
 
 
 def _claim(home: str, holder: str, start, results) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +99,7 @@ def test_the_dag_holds_the_lease_in_every_writer_task(dagbag, tmp_path, monkeypa
         source = inspect.getsource(dag.get_task(task_id).python_callable)
         assert "_hold_writer_lease(" in source, task_id
         assert dag.get_task(task_id).pool == "duckdb_writer", task_id
-    assert "lease.release(" in inspect.getsource(dag.get_task("publish").python_callable)
+    assert "lease.release(" in inspect.getsource(dag.get_task("docs").python_callable)
     assert dag.on_failure_callback, "a failed night releases the lease"
     assert dag.params["force_collect"] is False
 

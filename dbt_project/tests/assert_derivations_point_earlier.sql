@@ -24,5 +24,6 @@ links as (
 )
 
 select * from links
-where derived_from_article_id = article_id
+where
+    derived_from_article_id = article_id
     or source_story_id is distinct from story_id

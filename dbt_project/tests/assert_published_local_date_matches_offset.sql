@@ -18,7 +18,8 @@ select
     published_local_date
 
 from articles
-where (published_at is null and published_local_date is not null)
+where
+    (published_at is null and published_local_date is not null)
     or (published_at is null and published_utc_offset is not null)
     or published_utc_offset not between -720 and 840
     or (

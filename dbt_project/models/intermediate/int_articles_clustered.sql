@@ -21,7 +21,7 @@ assignments as (
 
 ),
 
-merges as (
+story_merges as (
 
     select * from {{ ref('int_story_merges_resolved') }}
 
@@ -34,7 +34,7 @@ joined as (
         -- an article the story stage has not seen (a warehouse loaded without it) is a
         -- story of its own, with the id the stage would give it
         coalesce(
-            merges.final_story_id,
+            story_merges.final_story_id,
             assignments.story_id,
             'st_' || left(sha256('story:' || articles.article_id), 16)
         ) as story_id,
@@ -43,15 +43,17 @@ joined as (
         assignments.derived_from_article_id,
         assignments.derivation_score,
         assignments.story_similarity,
-        assignments.duplicate_of_article_id is not null
-            or assignments.derived_from_article_id is not null as is_derivative,
+        (
+            assignments.duplicate_of_article_id is not null
+            or assignments.derived_from_article_id is not null
+        ) as is_derivative,
         coalesce(articles.published_at, articles.first_seen_at) as story_time
 
     from articles
     left join assignments
         on articles.article_id = assignments.article_id
-    left join merges
-        on assignments.story_id = merges.merged_story_id
+    left join story_merges
+        on assignments.story_id = story_merges.merged_story_id
 
 ),
 

@@ -38,7 +38,7 @@ voted_types as (
                 -- a tie between a person and anything else goes to the person (the full
                 -- name of a partial one, tagged ORG once), then organisations
                 case entity_type when 'PERSON' then 0 when 'ORG' then 1 else 2 end,
-                entity_type
+                entity_type asc
         ) = 1
 
 ),
@@ -65,7 +65,7 @@ names as (
     qualify
         row_number() over (
             partition by entity_id
-            order by votes desc, name
+            order by votes desc, name asc
         ) = 1
 
 ),

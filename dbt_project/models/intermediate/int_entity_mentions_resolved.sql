@@ -166,6 +166,7 @@ final as (
 
     select
         storied.article_id,
+        storied.run_date,
         coalesce(unambiguous.long_id, abbreviated.target_id, storied.entity_id) as entity_id,
         storied.entity_id as mentioned_entity_id,
         coalesce(unambiguous.long_name, abbreviated.target_name, storied.name) as name,

@@ -3,7 +3,7 @@
 
 with recursive
 
-merges as (
+story_merges as (
 
     select * from {{ ref('stg_landing__story_merges') }}
     qualify
@@ -18,18 +18,18 @@ chain as (
         into_story_id,
         1 as depth
 
-    from merges
+    from story_merges
 
     union all
 
     select
         chain.merged_story_id,
-        merges.into_story_id,
+        story_merges.into_story_id,
         chain.depth + 1 as depth
 
     from chain
-    inner join merges
-        on chain.into_story_id = merges.merged_story_id
+    inner join story_merges
+        on chain.into_story_id = story_merges.merged_story_id
     where chain.depth < 100
 
 ),

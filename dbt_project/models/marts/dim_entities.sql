@@ -6,9 +6,12 @@ entities as (
 
 ),
 
+-- the resolved mentions as fct_entity_mentions already holds them (one row per article x
+-- entity): reading them again from int_entity_mentions_resolved would redo the whole
+-- history's resolution (measured: about a third of this model's time at 100k articles)
 mentions as (
 
-    select * from {{ ref('int_entity_mentions_resolved') }}
+    select * from {{ ref('fct_entity_mentions') }}
 
 ),
 

@@ -34,8 +34,9 @@ final as (
 
     from boilerplate
     inner join latest_night
-        on boilerplate.source_id = latest_night.source_id
-        and boilerplate.run_date = latest_night.run_date
+        on
+            boilerplate.source_id = latest_night.source_id
+            and boilerplate.run_date = latest_night.run_date
 
 )
 

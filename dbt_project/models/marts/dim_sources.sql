@@ -73,12 +73,12 @@ final as (
         coalesce(article_stats.original_article_count, 0) as original_article_count,
         coalesce(article_stats.derivative_article_count, 0) as derivative_article_count,
         cast(article_stats.original_article_count as double)
-            / nullif(article_stats.article_count, 0) as originality_ratio,
+        / nullif(article_stats.article_count, 0) as originality_ratio,
         article_stats.first_seen_at,
         article_stats.last_seen_at,
         coalesce(fetch_stats.fetch_count, 0) as fetch_count,
         cast(fetch_stats.ok_fetch_count as double)
-            / nullif(fetch_stats.fetch_count, 0) as fetch_success_rate,
+        / nullif(fetch_stats.fetch_count, 0) as fetch_success_rate,
         fetch_stats.last_success_at
 
     from sources

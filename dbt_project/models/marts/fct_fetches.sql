@@ -1,8 +1,23 @@
+-- incremental: the landing partitions of the lookback window replace their rows whole
+-- (a re-run night's fetch ids can differ), older nights stay as they were.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='fetch_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_incremental_scope('run_date', 'window', 'run_date') }}"
+    )
+}}
+
+{%- set since = incremental_since('run_date') %}
+
 with
 
 fetches as (
 
     select * from {{ ref('stg_landing__fetches') }}
+    where {{ in_window('run_date', since) }}
 
 ),
 

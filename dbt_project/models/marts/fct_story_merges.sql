@@ -3,7 +3,7 @@
 
 with
 
-merges as (
+story_merges as (
 
     select * from {{ ref('stg_landing__story_merges') }}
     qualify
@@ -20,15 +20,15 @@ resolved as (
 final as (
 
     select
-        merges.merged_story_id,
-        merges.into_story_id,
+        story_merges.merged_story_id,
+        story_merges.into_story_id,
         resolved.final_story_id,
-        merges.run_date as merged_on,
-        merges.similarity
+        story_merges.run_date as merged_on,
+        story_merges.similarity
 
-    from merges
+    from story_merges
     inner join resolved
-        on merges.merged_story_id = resolved.merged_story_id
+        on story_merges.merged_story_id = resolved.merged_story_id
 
 )
 
