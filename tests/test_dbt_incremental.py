@@ -369,3 +369,51 @@ def test_marts_built_before_their_watermark_columns_upgrade_in_place(
         con.execute(f"attach '{old / 'wirehouse.duckdb'}' as upgraded (read_only)")
         for mart in watermarks:
             assert _mart_rows(con, "nightly", mart) == _mart_rows(con, "upgraded", mart), mart
+
+
+def _all_marts_equal(left: Path, right: Path) -> None:
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'r' and table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        assert set(marts) >= INCREMENTAL
+        for mart in marts:
+            assert _mart_rows(con, "l", mart) == _mart_rows(con, "r", mart), mart
+
+
+def test_a_backfilled_night_older_than_the_window_reaches_the_marts(
+    nightly: Path, tmp_path: Path
+) -> None:
+    """A backfill of a night long before the newest one: built with the night's `run_date`
+    (as the DAG passes it), the marts equal a full refresh; the window alone would miss it."""
+    old_night = Night(str(date.fromisoformat(N[0]) - timedelta(days=20)))
+    old_night.article("a0", "st_0", old_night.run_date)
+    old_night.article("c0", "st_1", old_night.run_date)  # an early article of a later story
+    old_night.fetch("d", "https://d.example/old-gone", outcome="http_error")
+    results = {}
+    for how, extra in (("window only", False), ("with run_date", True)):
+        home = tmp_path / how.replace(" ", "_")
+        home.mkdir()
+        shutil.copy(nightly / "wirehouse.duckdb", home / "wirehouse.duckdb")
+        old_night.load(home / "wirehouse.duckdb")
+        args = ["--vars", json.dumps({"run_date": old_night.run_date})] if extra else []
+        _ok(_dbt(home, "run", *args))
+        fresh = tmp_path / f"{how.replace(' ', '_')}_fresh"
+        fresh.mkdir()
+        shutil.copy(home / "wirehouse.duckdb", fresh / "wirehouse.duckdb")
+        _ok(_dbt(fresh, "run", "--full-refresh"))
+        try:
+            _all_marts_equal(home / "wirehouse.duckdb", fresh / "wirehouse.duckdb")
+            results[how] = "equal"
+        except AssertionError as exc:
+            results[how] = f"differs: {exc}"
+    assert results["with run_date"] == "equal", results
+    # the case this guards: the newest-night window alone does not reach the old night
+    assert results["window only"].startswith("differs"), results

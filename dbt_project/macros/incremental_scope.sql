@@ -5,7 +5,8 @@
     story changes both stories' origins and sizes, a new tie of an abbreviation re-resolves
     every article naming it). The window starts `lookback_days` (a var) before the newest
     night the mart already holds, so nights the mart never saw (a failed dbt night, a run
-    after a pause) are always inside it.
+    after a pause) are always inside it, or before the night being built (var `run_date`,
+    which the DAG passes) when that is older: a backfilled night.
 
     A model uses them as
         pre_hook: delete_incremental_scope(key, scope_cte, watermark_column)
@@ -34,8 +35,15 @@
     {%- if lookback < 1 -%}
         {{ exceptions.raise_compiler_error("var lookback_days must be at least 1, got " ~ var('lookback_days')) }}
     {%- endif -%}
+    {#- a backfilled night (var run_date) older than the window starts it earlier -#}
+    {%- set run_date = var('run_date', none) -%}
     {%- set query -%}
-        select cast(max({{ watermark_column }}) - to_days({{ lookback }}) as date) as since
+        select cast(
+            least(
+                max({{ watermark_column }}),
+                {% if run_date %}cast('{{ run_date }}' as date){% else %}null{% endif %}
+            ) - to_days({{ lookback }}) as date
+        ) as since
         from {{ this }}
     {%- endset -%}
     {%- set since = run_query(query).columns[0].values()[0] -%}
