@@ -25,7 +25,7 @@ What it does (no network; everything in a temporary folder):
 Pages and history articles are made from the real news text of the story benchmark data
 (``../shared/bench/stories``): each page is a story's sentences (70 %) mixed with others',
 so pages of one story are related but never copies; every page wears its outlet's chrome
-(navigation, most-read list, footer, inline script), about 30 KB of HTML.
+(navigation, most-read list, footer, inline script), about 19 KB of HTML.
 
 Targets (issue 16, 2 cores): the whole night with NER under 6 minutes; at least 2x faster
 than the baseline loop; the dbt stage within 1.3x of the same night on an empty warehouse;
