@@ -183,9 +183,9 @@ def news_daily() -> None:
             )
 
     # Watcher mode: the producer runs one `dbt build` of the models (measured on the bundled
-    # sample night, `airflow dags test`, 2 shared cores: the dbt stage took 86 s as 33
-    # cosmos tasks each starting dbt, 41 s this way; bench/README.md "dbt stage"). Each
-    # model keeps its task, which reads the model's result from the producer and, on a
+    # sample night, `airflow dags test`, 2 shared cores: the dbt stage took 63 and 83 s as
+    # 33 cosmos tasks each starting dbt, 38 and 30 s this way; bench/README.md, "dbt stage").
+    # Each model keeps its task, which reads the model's result from the producer and, on a
     # retry, runs `dbt run` for that model alone. Tests run once after every model
     # (AFTER_ALL): in the producer's build each test's result is an XCom write, which cost
     # more than the tests (60 s for the stage with AFTER_EACH).
