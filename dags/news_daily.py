@@ -208,9 +208,11 @@ def news_daily() -> None:
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_ALL,
+            # nothing is scheduled on the marts' assets: no asset event per model and night
+            emit_datasets=False,
         ),
         # every task that can run dbt (producer, a model's retry, the tests) is a writer
-        operator_args={"pool": WRITER_POOL, "install_deps": False, "emit_datasets": False},
+        operator_args={"pool": WRITER_POOL, "install_deps": False},
     )
     _models_after_producer(dbt_models)
 
