@@ -29,7 +29,7 @@ so pages of one story are related but never copies; every page wears its outlet'
 
 Targets (issue 16, 2 cores): the whole night with NER under 6 minutes; at least 2x faster
 than the baseline loop; the dbt stage within 1.3x of the same night on an empty warehouse;
-publishing (it copies the whole warehouse) inside the night's budget.
+publishing (it copies the whole warehouse) within a tenth of the night's budget.
 
     python bench/bench_night.py [--history 100000] [--history-nights 20] [--pages 5000]
                                 [--data DIR] [--seed 7] [--skip-baseline] [--skip-empty]
@@ -71,6 +71,9 @@ TEXT_WORDS = 550  # a page's body, about a news article's length
 TARGET_NIGHT_S = 360.0  # issue 16: the whole night with NER under 6 minutes
 TARGET_SPEEDUP = 2.0  # at least 2x faster than the naive single-core loop
 TARGET_DBT_RATIO = 1.3  # dbt stage on the history within 1.3x of the empty warehouse
+# publishing copies the whole warehouse, so it grows with the history: our bound is a tenth
+# of the night's budget, leaving the rest to the stages that follow the new pages
+PUBLISH_SHARE = 0.1
 SENTENCE_RE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“‘(])")
 ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC", "PERSON", "ORG", "GPE", "PERSON")
 
@@ -767,10 +770,11 @@ def run(args: argparse.Namespace, root: Path) -> int:
                 f"{verdict(checks[-1])}"
             )
     publish_s = night.stage("publish")
+    checks.append(publish_s <= PUBLISH_SHARE * TARGET_NIGHT_S)
     print(
-        f"  publish {publish_s:.1f} s ({publish_s / night_s:.0%} of the night; warehouse "
-        f"{warehouse_mb:.0f} MB, published copy {published_mb:.0f} MB), inside the "
-        f"{TARGET_NIGHT_S:.0f} s budget: {verdict(night_s < TARGET_NIGHT_S)}"
+        f"  publish {publish_s:.1f} s (warehouse {warehouse_mb:.0f} MB, published copy "
+        f"{published_mb:.0f} MB) <= {PUBLISH_SHARE:.0%} of the {TARGET_NIGHT_S:.0f} s budget: "
+        f"{verdict(checks[-1])}"
     )
     return 2 if args.strict and not all(checks) else 0
 
