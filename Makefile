@@ -18,7 +18,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint browser dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities
+.PHONY: help setup run test lint browser dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities bench-night
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-extract - extraction quality/speed: wirehouse vs trafilatura (../shared data)"
 	@echo "make bench-stories - story quality on five sets fitted leave-one-set-out vs a TF-IDF baseline, origin/derivation, 100k-article scale"
 	@echo "make bench-entities - entity recognition + resolution speed vs spaCy's full pipeline, gold-file quality"
+	@echo "make bench-night - a night of 5,000 saved pages on 100,000 articles of history, stage by stage, vs the bare libraries"
 	@echo "make dbt-build - rebuild the marts outside Airflow (after wirehouse reextract)"
 	@echo "make clean - remove the local Airflow home, data folder and build output"
 
@@ -100,3 +101,7 @@ bench-stories: .venv/.synced
 
 bench-entities: .venv/.synced
 	$(VENV_BIN)/python bench/bench_entities.py $(BENCH_ARGS)
+
+# Night benchmark (bench/README.md), long: e.g. BENCH_ARGS="--history 2000 --pages 200" to check it
+bench-night: setup
+	$(VENV_BIN)/python bench/bench_night.py $(BENCH_ARGS)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import jinja2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,13 +63,15 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
         "fct_entity_mentions",
         "bridge_story_entities",
     ):
-        assert f"dbt.{model}_model_build" in dbt_tasks, model
-    # DuckDB has one writer: the loader, the story stage, every dbt task and publish share a
-    # one-slot pool.
+        assert f"dbt.{model}_run" in dbt_tasks, model
+    # DuckDB has one writer: the loader, the story stage, every dbt task that can run dbt
+    # (the producer, each model's task on a retry, the tests) and publish share a one-slot
+    # pool; cosmos' gate after the producer runs nothing
     writers = [
         dag.get_task(t)
         for t in ids
-        if t.startswith("dbt.") or t in ("load", "stories", "load_entities", "publish", "docs")
+        if (t.startswith("dbt.") and t != "dbt.dbt_producer_watcher_done")
+        or t in ("load", "stories", "load_entities", "publish", "docs")
     ]
     assert {w.pool for w in writers} == {"duckdb_writer"}
     # recognition reads only the landing zone: it runs beside the story stage and does not
@@ -73,19 +79,63 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:  # type: ignore[no-untype
     assert dag.get_task("entities").pool != "duckdb_writer"
     assert dag.get_task("entities").upstream_task_ids == {"land"}
     assert dag.get_task("load_entities").upstream_task_ids == {"entities"}
-    assert (
-        "load_entities"
-        in dag.get_task("dbt.stg_landing__entity_mentions_model_build").upstream_task_ids
-    )
-    # the story stage runs after the load, dbt after the story stage, publish after dbt
+    # the story stage runs after the load, dbt after the story stage and the entities,
+    # publish after dbt
     assert dag.get_task("stories").upstream_task_ids == {"load"}
-    upstream_of_stg = dag.get_task("dbt.stg_landing__articles_model_build").upstream_task_ids
-    assert "stories" in upstream_of_stg
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    assert producer.upstream_task_ids == {"stories", "load_entities"}
     assert any(u.startswith("dbt.") for u in dag.get_task("publish").upstream_task_ids)
     # the dbt docs are published after publish (docs that fail never hold the data back),
     # in the writer pool: they read the warehouse's catalog
     assert dag.get_task("docs").upstream_task_ids == {"publish"}
     assert dag.get_task("docs").pool == "duckdb_writer"
+    assert "dbt.dbt_project_test" in dag.get_task("publish").upstream_task_ids
+
+
+def test_dbt_stage_is_one_build_with_a_task_per_model(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """The dbt stage starts dbt once (cosmos' watcher producer), yet every model is still
+    its own task: it reports its model's result, and its retry runs that model alone. The
+    model tasks start after the producer has finished (so under `airflow dags test`, which
+    runs one task at a time, none waits for a producer that cannot start), and the tests
+    run once, after every model, before publish."""
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+    from cosmos.operators.local import DbtTestLocalOperator
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    dag = dagbag.dags["news_daily"]
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    producers = [t for t in dbt_tasks if isinstance(t, DbtProducerWatcherOperator)]
+    assert [p.task_id for p in producers] == ["dbt.dbt_producer_watcher"]
+    # the night goes to dbt as the var run_date (a backfilled night's window starts there)
+    dag_module = sys.modules[dag.get_task("load").python_callable.__module__]
+    run_date_template = dag_module.RUN_DATE_TEMPLATE
+    for task in dbt_tasks:
+        if hasattr(task, "vars"):
+            assert task.vars == {"run_date": run_date_template}, task.task_id
+    # rendered for a run, it is the run's night
+    rendered = jinja2.Template(run_date_template).render(
+        logical_date=datetime(2026, 11, 21, tzinfo=UTC), dag_run=None
+    )
+    assert rendered == "2026-11-21"
+    assert producers[0].base_cmd == ["build"]
+    assert not producers[0].select and not producers[0].exclude  # the whole project
+
+    models = [t for t in dbt_tasks if isinstance(t, BaseConsumerSensor)]
+    manifest = json.loads((ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    expected = {n["unique_id"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert {m.model_unique_id for m in models} == expected
+    gate = dag.get_task("dbt.dbt_producer_watcher_done")
+    assert gate.upstream_task_ids == {"dbt.dbt_producer_watcher"}
+    for model in models:
+        assert model.retries >= 2, model.task_id
+        assert model.producer_task_id == "dbt.dbt_producer_watcher", model.task_id
+        # after the gate, directly or through the models it depends on
+        assert gate.task_id in model.get_flat_relative_ids(upstream=True), model.task_id
+        assert "stories" not in model.upstream_task_ids, model.task_id
+
+    (tests,) = [t for t in dbt_tasks if isinstance(t, DbtTestLocalOperator)]
+    assert {m.task_id for m in models} <= tests.get_flat_relative_ids(upstream=True)
+    assert tests.task_id in dag.get_task("publish").upstream_task_ids
 
 
 def test_one_failed_source_does_not_stop_the_night(dagbag) -> None:  # type: ignore[no-untyped-def]
