@@ -1,17 +1,17 @@
 """Generate the dbt docs into a scratch folder and publish them file by file.
 
-dbt runs in a subprocess (its own logging and global state stay out of the caller, an
-Airflow worker), with its target and log folders in the scratch folder so the project's
-own target/manifest.json, which cosmos renders the DAG from, is never touched. It reads
-the warehouse's catalog, so the caller holds the writer slot (DuckDB has one writer
-process, and a reader process would conflict with it).
+dbt runs in this process, through dbt's programmatic runner, as cosmos runs the dbt
+models (`InvocationMode.DBT_RUNNER`): the process may already hold the warehouse open
+(`airflow dags test` runs every task in one process, and dbt-duckdb keeps its connection),
+and DuckDB lets one process at a time open the file, so a dbt subprocess would fail on the
+file lock (seen in the end-to-end test). Its target and log folders are in the scratch
+folder so the project's own target/manifest.json, which cosmos renders the DAG from, is
+never touched. It reads the warehouse's catalog, so the caller holds the writer slot.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,20 +19,11 @@ from pathlib import Path
 # (served as index.html) and the two artifacts it was made from
 DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
               "catalog.json": "catalog.json"}  # fmt: skip
-# a full parse and catalog of ~25 models takes ~10 s on our 2 cores; 10 minutes means hung
-TIMEOUT_SECONDS = 600
-
-
-def _dbt_executable() -> list[str]:
-    """The dbt of the running interpreter's environment (a venv's bin/dbt), else its module."""
-    dbt = Path(sys.executable).with_name("dbt")
-    return [str(dbt)] if dbt.exists() else [sys.executable, "-m", "dbt.cli.main"]
 
 
 def docs_command(project_dir: Path, scratch: Path) -> list[str]:
-    """The dbt command line: static docs of `project_dir`, all output under `scratch`."""
+    """dbt's arguments: static docs of `project_dir`, all output under `scratch`."""
     return [
-        *_dbt_executable(),
         "docs",
         "generate",
         "--static",
@@ -41,6 +32,26 @@ def docs_command(project_dir: Path, scratch: Path) -> list[str]:
         "--target-path", str(scratch / "target"),
         "--log-path", str(scratch / "logs"),
     ]  # fmt: skip
+
+
+def _invoke_dbt(args: list[str], home: Path) -> str | None:
+    """Run dbt in this process against the warehouse in `home`; None, or why it failed."""
+    from dbt.cli.main import dbtRunner
+
+    saved = {k: os.environ.get(k) for k in ("WIREHOUSE_HOME", "DBT_SEND_ANONYMOUS_USAGE_STATS")}
+    os.environ["WIREHOUSE_HOME"] = str(home)  # the profile's path reads it
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if result.success:
+        return None
+    return str(result.exception or "a node failed (see the dbt log in the task log)")
 
 
 def _replace_file(source: Path, target: Path) -> None:
@@ -58,20 +69,9 @@ def generate_docs(home: Path, project_dir: Path, out_dir: Path) -> dict[str, obj
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wirehouse-docs-") as tmp:
         scratch = Path(tmp)
-        env = {**os.environ, "WIREHOUSE_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-        result = subprocess.run(
-            docs_command(project_dir, scratch),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"dbt docs generate failed ({result.returncode}):\n{result.stdout[-4000:]}"
-                f"\n{result.stderr[-4000:]}"
-            )
+        failure = _invoke_dbt(docs_command(project_dir, scratch), home)
+        if failure is not None:
+            raise RuntimeError(f"dbt docs generate failed: {failure}")
         target = scratch / "target"
         for name, published in DOCS_FILES.items():
             _replace_file(target / name, out_dir / published)
