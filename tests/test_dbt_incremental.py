@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from dbt_cli import run_dbt
 
 from wirehouse.land import SCHEMAS
 from wirehouse.load import ensure_schema
@@ -41,18 +40,7 @@ INCREMENTAL = {
 N = [str(date(2026, 5, 1) + timedelta(days=i)) for i in range(8)]  # N[1]..N[7] are nights
 
 
-def _dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WIREHOUSE_HOME": str(home)}
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-m", "dbt.cli.main"]
-    cmd += [
-        *args,
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(home / "dbt_target"),
-        "--log-path", str(home / "dbt_logs"),
-    ]  # fmt: skip
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+_dbt = run_dbt
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> None:

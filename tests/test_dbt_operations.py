@@ -8,15 +8,13 @@ fails once the same night is four days old.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_cli import run_dbt
 
 from wirehouse import pipeline
 from wirehouse.config import Settings
@@ -27,18 +25,7 @@ DBT_PROJECT = REPO / "dbt_project"
 FRESHNESS_CHECKED = {"sources", "fetches", "articles", "article_stories", "article_entities"}
 
 
-def _dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WIREHOUSE_HOME": str(home)}
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-m", "dbt.cli.main"]
-    cmd += [
-        *args,
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(home / "dbt_target"),
-        "--log-path", str(home / "dbt_logs"),
-    ]  # fmt: skip
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+_dbt = run_dbt
 
 
 def _land_night(db: Path, run_date: date, fetched_at: datetime) -> None:

@@ -7,14 +7,13 @@ in a subprocess with its target/ and logs/ inside the test's temp dir so the rep
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_cli import run_dbt
 
 from wirehouse.land import SCHEMAS
 from wirehouse.load import ensure_schema
@@ -235,18 +234,7 @@ BOILERPLATE = [
 ]
 
 
-def _dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WIREHOUSE_HOME": str(home)}
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-m", "dbt.cli.main"]
-    cmd += [
-        *args,
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(home / "dbt_target"),
-        "--log-path", str(home / "dbt_logs"),
-    ]  # fmt: skip
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+_dbt = run_dbt
 
 
 def _dbt_build(home: Path) -> subprocess.CompletedProcess[str]:
