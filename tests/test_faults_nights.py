@@ -30,7 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from wirehouse import cli, pipeline, rebuild
-from wirehouse.config import Settings
+from wirehouse.config import Settings, dbt_project_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "include" / "sample_articles"
@@ -326,7 +326,7 @@ def kill_dbt_mid_build(home: Path, after_models: int) -> subprocess.CompletedPro
             sys.executable,
             "-c",
             script,
-            str(rebuild.dbt_project_dir()),
+            str(dbt_project_dir()),
             str(home / "dbt_target"),
             str(after_models),
         ],

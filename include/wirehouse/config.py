@@ -22,6 +22,12 @@ DEFAULT_SOURCES = INCLUDE_DIR / "sources.yml"
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 
 
+def dbt_project_dir() -> Path:
+    """The dbt project: `WIREHOUSE_DBT_PROJECT_DIR` (the image puts it elsewhere), else the
+    checkout's."""
+    return Path(os.environ.get("WIREHOUSE_DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
+
+
 def project_url() -> str | None:
     """The project's home page, from ``[project.urls]`` in pyproject.toml (the one place it
     is written), as the installed package's metadata carries it; None when the package is

@@ -700,19 +700,14 @@ def _landed_articles_by_fetch(settings: Settings, run_date: str) -> dict[str, di
     return {a["fetch_id"]: a for a in pq.read_table(path).to_pylist()}
 
 
-# the dbt project next to include/ in a checkout or the image (/opt/airflow/dbt_project)
-DEFAULT_DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-
-
 def docs_run(settings: Settings, project_dir: Path | None = None) -> dict[str, object]:
     """Publish the dbt docs (static, offline) to `published/docs/`, beside the briefing.
 
     The project is `project_dir`, else $WIREHOUSE_DBT_PROJECT_DIR, else the checkout's."""
     from wirehouse import dbt_docs
+    from wirehouse.config import dbt_project_dir
 
-    project = project_dir or Path(
-        os.environ.get("WIREHOUSE_DBT_PROJECT_DIR") or DEFAULT_DBT_PROJECT_DIR
-    )
+    project = project_dir or dbt_project_dir()
     return dbt_docs.generate_docs(settings.home, project, settings.published_dir / "docs")
 
 

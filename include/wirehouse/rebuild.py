@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from wirehouse import durable, land, lease, load
-from wirehouse.config import DBT_PROJECT_DIR, Settings
+from wirehouse.config import Settings, dbt_project_dir
 
 HOLDER = "wirehouse rebuild"
 
@@ -41,11 +41,6 @@ def landed_dates(landing_dir: Path) -> list[str]:
             if part.is_dir()
         }
     )
-
-
-def dbt_project_dir() -> Path:
-    """The dbt project (`WIREHOUSE_DBT_PROJECT_DIR`, else the repository's)."""
-    return Path(os.environ.get("WIREHOUSE_DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
 
 
 def dbt_build(home: Path) -> None:
