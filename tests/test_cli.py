@@ -155,3 +155,24 @@ def test_search_prints_ranked_stories(
     assert cli.main(["search", "volcano"]) == 0
     assert "no story matches 'volcano'" in capsys.readouterr().out
     assert cli.main(["search", "x", "--limit", "0"]) == 2
+
+
+def test_the_summarys_search_example_finds_the_biggest_story(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The search command the summary suggests is made from this warehouse's biggest story,
+    so a new user's first search finds something."""
+    monkeypatch.setenv("WIREHOUSE_HOME", str(tmp_path))
+    _published_home(tmp_path, night=2)
+    assert cli.main(["summary"]) == 0
+    (suggested,) = [
+        line for line in capsys.readouterr().out.splitlines() if "wirehouse search" in line
+    ]
+    words = suggested.split('"')[1]
+    assert words and words != "election results"
+    assert cli.main(["search", words, "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2  # the header and one story
+    assert cli.search_example(None) == "election results"
+    assert (
+        cli.search_example("Niger orders closure of foreign drone base") == "closure foreign orders"
+    )

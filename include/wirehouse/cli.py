@@ -88,6 +88,14 @@ def _reader(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def search_example(headline: str | None) -> str:
+    """Words to try `wirehouse search` with: the longest words of the biggest story's
+    headline, so the example finds something in this warehouse."""
+    words = [w.strip(".,:;!?\"'’“”()") for w in (headline or "").split()]
+    longest = sorted((w for w in words if w.isalpha()), key=len, reverse=True)[:3]
+    return " ".join(longest).lower() or "election results"
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     """Reads only the published copy: the live warehouse belongs to the night's writer, and
     opening it here could make a night's task wait or fail on the lock."""
@@ -103,6 +111,12 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         info = con.execute("SELECT published_at, snapshot_id FROM main.publish_info").fetchone()
     except duckdb.CatalogException:
         info = None
+    try:
+        top = con.execute(
+            "select headline from marts.dim_stories order by article_count desc, story_id limit 1"
+        ).fetchone()
+    except duckdb.CatalogException:
+        top = None
     finally:
         con.close()
     if info:
@@ -115,7 +129,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     )
     print("Try:")
     print(f'  .venv/bin/wirehouse query "{example}"')
-    print('  .venv/bin/wirehouse search "drone base" --limit 5')
+    print(f'  .venv/bin/wirehouse search "{search_example(top[0] if top else None)}" --limit 5')
     print(f'  duckdb -readonly {published} -c "{example}"')
     return 0
 
