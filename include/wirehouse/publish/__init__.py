@@ -40,16 +40,9 @@ def mart_counts(warehouse: Path) -> dict[str, int]:
     """Row count of every table in the marts schema (read-only)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = ? order by table_name",
-                [MART_SCHEMA],
-            ).fetchall()
-        ]
         return {
-            n: con.execute(f'select count(*) from {MART_SCHEMA}."{n}"').fetchone()[0] for n in names
+            n: con.execute(f'select count(*) from {MART_SCHEMA}."{n}"').fetchone()[0]
+            for n in database.mart_names(con)
         }
     finally:
         con.close()

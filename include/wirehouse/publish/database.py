@@ -69,20 +69,24 @@ def index_copy(tmp: Path, snapshot_id: str, published_at: datetime) -> bool:
         con.close()
 
 
+def mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of the `marts` schema of the connection's database, by name."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' "
+            "AND database_name = current_database() ORDER BY table_name"
+        ).fetchall()
+    ]
+
+
 def export_marts(published: Path, out_dir: Path, snapshot_id: str) -> dict[str, int]:
     """Write every table of the `marts` schema of the (not yet swapped-in) copy to
     `out_dir/<mart>.parquet`, each tagged with the snapshot id; returns the row counts."""
     con = duckdb.connect(str(published), read_only=True)
     try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' "
-                "AND database_name = current_database() ORDER BY table_name"
-            ).fetchall()
-        ]
         counts = {}
-        for name in names:
+        for name in mart_names(con):
             target = _quote(out_dir / f"{name}.parquet")
             con.execute(
                 f'COPY marts."{name}" TO {target} '
