@@ -156,6 +156,31 @@ def test_search_ranks_stories_by_bm25(home: Path) -> None:
         con.close()
 
 
+def test_the_next_night_indexes_only_what_changed(home: Path) -> None:
+    first = _publish(home)
+    assert first["search_index"] == {"removed": 0, "added": 4, "rebuilt": 1}
+    write_warehouse(home / "wirehouse.duckdb", night=2)  # two new articles
+    con = duckdb.connect(str(home / "wirehouse.duckdb"))
+    con.execute(  # and one article re-extracted with another text
+        "update marts.fct_articles set body = 'Volcano ash closed the airport.' "
+        "where story_id = 's_harbor'"
+    )
+    con.close()
+    second = _publish(home)
+    assert second["search_index"] == {"removed": 1, "added": 3, "rebuilt": 0}
+    reader = _reader(home / "published" / "wirehouse.duckdb")
+    try:
+        assert [h[0] for h in search.search_stories(reader, "volcano ash")] == ["s_harbor"]
+        assert search.search_stories(reader, "dockworkers") == []  # the old text is gone
+        assert reader.execute("select num_docs from fts_marts_fct_articles.stats").fetchone() == (
+            NIGHT_2["fct_articles"],
+        )
+    finally:
+        reader.close()
+    # the same night published again indexes nothing
+    assert _publish(home)["search_index"] == {"removed": 0, "added": 0, "rebuilt": 0}
+
+
 def test_marts_are_one_snapshot_behind_one_link(home: Path) -> None:
     first = _publish(home)
     published = home / "published"

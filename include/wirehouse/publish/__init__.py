@@ -5,8 +5,9 @@ block the nightly load. Readers get a copy instead, after dbt:
 
 - `published/wirehouse.duckdb`: the whole warehouse in an older storage version
   (`database.STORAGE_VERSION`), with a BM25 full-text index and the `search_stories` macro
-  (`search`), swapped in by one rename. A reader holding the old file open keeps reading the
-  old night (its inode) and blocks nothing.
+  (`search`), swapped in by one rename. The index is kept between nights in
+  `published/.search/index.duckdb` and updated with what changed (`search_index`). A reader
+  holding the old file open keeps reading the old night (its inode) and blocks nothing.
 - `published/marts/<mart>.parquet`: one Parquet file per mart, all of one night, swapped at
   once (`snapshot`).
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from wirehouse.publish import database, snapshot
+from wirehouse.publish import database, search_index, snapshot
 
 MART_SCHEMA = "marts"
 PUBLISHED_DB = "wirehouse.duckdb"
@@ -94,7 +95,8 @@ def publish(warehouse: Path, published_dir: Path) -> dict[str, object]:
     database.copy_database(warehouse, tmp)
     stages["copy"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    searchable = database.index_copy(tmp, snapshot_id, datetime.now(UTC))
+    indexed = database.copy_search_index(warehouse, tmp, published_dir / search_index.INDEX_FILE)
+    database.finish_copy(tmp, snapshot_id, datetime.now(UTC), indexed is not None)
     stages["search_index"] = time.perf_counter() - mark
     _hold(published_dir, "copied")
 
@@ -126,6 +128,7 @@ def publish(warehouse: Path, published_dir: Path) -> dict[str, object]:
         "warehouse": str(target),
         "marts": counts,
         "snapshot_id": snapshot_id,
-        "search": searchable,
+        "search": indexed is not None,
+        "search_index": indexed,
         "cost": cost,
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from wirehouse.extensions import NO_DOWNLOAD_CONFIG, load_extension
-from wirehouse.publish import search
+from wirehouse.publish import search, search_index
 
 # The storage format of the published copy. 'v1.0.0' is the format DuckDB 0.10.2 introduced
 # and every release since reads (DuckDB tags such a file 'v1.0.0+'; it is also what a new file
@@ -50,21 +50,40 @@ def copy_database(warehouse: Path, tmp: Path) -> None:
         con.close()
 
 
-def index_copy(tmp: Path, snapshot_id: str, published_at: datetime) -> bool:
-    """Build the search index and macro and a one-row `main.publish_info` in the copy (the
-    file keeps the storage version it was created with); returns whether search was built."""
+def copy_search_index(warehouse: Path, tmp: Path, index_file: Path) -> dict[str, int] | None:
+    """Bring the kept search index (`search_index`) up to date with the warehouse's articles and
+    copy it into the new file `tmp`; None when dbt has built no marts yet (nothing to search)."""
+    con = duckdb.connect(str(warehouse))  # as in copy_database: the way every task opens it
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if not search.searchable(con):
+            return None
+        load_extension(con, "fts")
+        source = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH {_quote(tmp)} AS {TARGET}")
+        try:
+            return search_index.update_and_copy(con, source, index_file, TARGET)
+        finally:
+            con.execute(f"DETACH {TARGET}")
+    finally:
+        con.close()
+
+
+def finish_copy(tmp: Path, snapshot_id: str, published_at: datetime, searchable: bool) -> None:
+    """Add the `search_stories` macro (when the index was copied in) and a one-row
+    `main.publish_info` to the copy (the file keeps the storage version it was created with)."""
     con = duckdb.connect(str(tmp), config=dict(NO_DOWNLOAD_CONFIG))
     try:
         con.execute("SET enable_progress_bar = false")
-        load_extension(con, "fts")
-        built = search.build_search(con)
+        if searchable:
+            load_extension(con, "fts")  # the macro binds match_bm25, which calls stem()
+            search.create_macro(con)
         con.execute(
             "CREATE OR REPLACE TABLE main.publish_info AS SELECT ? AS snapshot_id, "
             "?::TIMESTAMPTZ AS published_at, ? AS storage_version, ? AS written_by",
             [snapshot_id, published_at, STORAGE_VERSION, f"duckdb {duckdb.__version__}"],
         )
         con.execute("CHECKPOINT")
-        return built
     finally:
         con.close()
 

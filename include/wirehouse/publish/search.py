@@ -1,10 +1,11 @@
 """Full-text search over the published copy: DuckDB's fts extension (BM25) and one SQL macro.
 
-The index is built inside the published copy, never in the warehouse: it is derived data a
-reader wants, and building it there keeps the night's writer lock short and the warehouse free
-of a second copy of every body. `PRAGMA create_fts_index` writes the schema
-`fts_marts_fct_articles` (dictionary, postings, statistics and the `match_bm25` macro) over each
-article's title and body, Porter-stemmed, English stop words, accents and case folded.
+The index lives in the published copy, never in the warehouse: it is derived data a reader
+wants, and keeping it out keeps the night's writer lock short and the warehouse free of a
+second copy of every text. It is the fts extension's own index (schema `fts_marts_fct_articles`:
+dictionary, postings, statistics and the `match_bm25` macro) over each article's title and
+body, Porter-stemmed, English stop words, accents and case folded; `search_index` keeps it
+from night to night and updates only what changed, then copies it in.
 
 Analysts search stories, not articles: `search_stories(query[, lim := 20])` scores every article
 by BM25 and ranks each story by its best-matching article (a story told by one outlet ranks with
@@ -40,13 +41,6 @@ RESULT_COLUMNS = (
     "best_article_url",
 )
 
-INDEX_SQL = f"""
-PRAGMA create_fts_index(
-    '{ARTICLES}', 'article_id', 'title', 'body',
-    stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1
-)
-"""
-
 MACRO_SQL = f"""
 CREATE OR REPLACE MACRO main.{MACRO}(q, lim := {DEFAULT_LIMIT}) AS TABLE
 WITH scored AS (
@@ -80,14 +74,10 @@ def searchable(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found and found[0] == 2)
 
 
-def build_search(con: duckdb.DuckDBPyConnection) -> bool:
-    """Build the BM25 index and the `search_stories` macro in `con`'s current database (the
-    published copy being written; fts must be loaded). False when there are no marts yet."""
-    if not searchable(con):
-        return False
-    con.execute(INDEX_SQL)
+def create_macro(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the `search_stories` macro in `con`'s database, which holds the marts and the
+    index (`search_index` copies it in)."""
     con.execute(MACRO_SQL)
-    return True
 
 
 def search_stories(
