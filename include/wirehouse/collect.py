@@ -9,10 +9,9 @@ later from the archive (:func:`extract_result` is the one code path for both).
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from wirehouse.extract import ExtractionEmpty, extract_article, extract_record
 from wirehouse.fetch import Fetcher, FetchResult, decode_html, is_html
 from wirehouse.sources import Source
 from wirehouse.urls import article_key, stable_hash
+from wirehouse.workers import process_pool
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 WORKERS = 16
@@ -243,8 +243,9 @@ def _extractor(pages: int) -> Executor:
     processes = min(worker_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
     if processes <= 1:
         return _InlineExecutor()
-    # spawn, not fork: the fetch threads may hold locks a forked child would inherit
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    # not a plain fork: the fetch threads may hold locks a forked child would inherit (the
+    # fork server is a fresh single-threaded interpreter; see wirehouse.workers)
+    return process_pool(processes)
 
 
 def first_of_article(
