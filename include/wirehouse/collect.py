@@ -29,7 +29,9 @@ from wirehouse.workers import process_pool
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 WORKERS = 16
-MIN_PAGES_PER_PROCESS = 50  # spawning a worker (imports) costs about as much as 50 pages
+# a process's first pool starts the fork server (its imports cost about as much as 50 pages;
+# wirehouse.workers); later pools fork from it at little cost
+MIN_PAGES_PER_PROCESS = 50
 # pages in flight: enough to keep every thread fetching and both cores extracting (a
 # 5 MB page cap makes the worst case 64 + 64 pages, 640 MB; typical pages are 30-60 KB)
 FETCH_WINDOW = 64

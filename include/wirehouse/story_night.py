@@ -33,7 +33,9 @@ from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 from wirehouse.workers import process_pool
 
-MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
+# measured with spawned workers, whose imports cost about 1,000 articles' work; kept with
+# the fork server (wirehouse.workers), which a process's first pool still starts
+MIN_ARTICLES_PER_PROCESS = 1000
 
 
 def observed_at(run_date: str) -> datetime:
