@@ -29,3 +29,13 @@ def process_pool(processes: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)  # no effect once the server has started
     return ProcessPoolExecutor(processes, mp_context=context)
+
+
+def stop_server() -> None:
+    """Stop the fork server, if one runs, once its workers are done (a later pool starts a
+    new one). Its workers are its children, not ours: stopping it (it waits for them, and
+    we wait for it) puts their peak memory among this process's children's
+    (``RUSAGE_CHILDREN``), as bench/bench_memory.py reports it."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # the standard library's own (unit tests') way
