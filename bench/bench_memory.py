@@ -39,6 +39,11 @@ RUN_DATE = "2026-11-21"
 
 
 def _peaks() -> dict[str, float]:
+    from wirehouse import workers
+
+    # the extraction workers are the fork server's children: their peak counts among ours
+    # once the server is stopped (wirehouse.workers.stop_server)
+    workers.stop_server()
     to_mb = 1 / 1024  # ru_maxrss is in KB on Linux
     return {
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * to_mb,

@@ -9,10 +9,9 @@ later from the archive (:func:`extract_result` is the one code path for both).
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +25,13 @@ from wirehouse.extract import ExtractionEmpty, extract_article, extract_record
 from wirehouse.fetch import Fetcher, FetchResult, decode_html, is_html
 from wirehouse.sources import Source
 from wirehouse.urls import article_key, stable_hash
+from wirehouse.workers import process_pool
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 WORKERS = 16
-MIN_PAGES_PER_PROCESS = 50  # spawning a worker (imports) costs about as much as 50 pages
+# a process's first pool starts the fork server (its imports cost about as much as 50 pages;
+# wirehouse.workers); later pools fork from it at little cost
+MIN_PAGES_PER_PROCESS = 50
 # pages in flight: enough to keep every thread fetching and both cores extracting (a
 # 5 MB page cap makes the worst case 64 + 64 pages, 640 MB; typical pages are 30-60 KB)
 FETCH_WINDOW = 64
@@ -243,8 +245,9 @@ def _extractor(pages: int) -> Executor:
     processes = min(worker_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
     if processes <= 1:
         return _InlineExecutor()
-    # spawn, not fork: the fetch threads may hold locks a forked child would inherit
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    # not a plain fork: the fetch threads may hold locks a forked child would inherit (the
+    # fork server is a fresh single-threaded interpreter; see wirehouse.workers)
+    return process_pool(processes)
 
 
 def first_of_article(

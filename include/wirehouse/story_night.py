@@ -16,9 +16,7 @@ Its latest row is where it stands.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -33,8 +31,11 @@ from scipy import sparse
 from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
+from wirehouse.workers import process_pool
 
-MIN_ARTICLES_PER_PROCESS = 1000  # a spawned worker's imports cost about 1,000 articles' work
+# measured with spawned workers, whose imports cost about 1,000 articles' work; kept with
+# the fork server (wirehouse.workers), which a process's first pool still starts
+MIN_ARTICLES_PER_PROCESS = 1000
 
 
 def observed_at(run_date: str) -> datetime:
@@ -349,8 +350,7 @@ def _features(
         for i, a in enumerate(new):
             keep(i, stories.features_of(a))
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        with process_pool(processes) as pool:
             for i, f in enumerate(pool.map(stories.features_of, new, chunksize=256)):
                 keep(i, f)
     return stories.NightFeatures(
@@ -482,9 +482,8 @@ def _find_derivations(
                 [c for sid in chunk for c in wanted[sid]],
             )
         )
-    context = multiprocessing.get_context("spawn")
     result: dict[str, stories.Derivation] = {}
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+    with process_pool(processes) as pool:
         for part in pool.map(_derive_chunk, chunks):
             result.update(part)
     return result
