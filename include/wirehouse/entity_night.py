@@ -18,7 +18,8 @@ from wirehouse import entities, land, load
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import ENTITY_TABLES
 
-MIN_ARTICLES_PER_PROCESS = 200  # a spawned worker's start (spaCy, model, gazetteer) ~5 s
+# a worker loads spaCy, the model and the gazetteer, about 5 s, before its first article
+MIN_ARTICLES_PER_PROCESS = 200
 COLUMNS = ["article_id", "title", "body", "dateline", "language", "dateline_agency"]
 
 
