@@ -355,3 +355,18 @@ def test_listed_regions_are_places_whatever_the_tagger_said() -> None:
         "Middle East": ("PLACE", None),
     }
     assert found["Sahel"].entity_key == "place:sahel" and found["Sahel"].geonameid is None
+
+
+def test_worker_processes_give_the_one_process_results(sahel: entities.ArticleEntities) -> None:
+    """Several processes (forked from the fork server, wirehouse.workers) find what one does,
+    in input order, whatever chunk each article lands in."""
+    dateline, agency, body = normalise.split_dateline_parts(SAHEL_REPORT)
+    articles = [
+        ArticleText(
+            f"a{i}", "Niger and Nigeria asked to reopen border", body, dateline, "en", agency
+        )
+        for i in range(5)
+    ]
+    many = entities.analyse(articles, processes=2, chunk_articles=2)
+    assert [r.article_id for r in many] == [a.article_id for a in articles]
+    assert all(r.ner_status == "ok" and r.entities == sahel.entities for r in many)
