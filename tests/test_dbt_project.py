@@ -333,7 +333,13 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 8), ("staging", 8)]
+    # the two entity resolutions are tables (dbt_project.yml: read by several marts and tests)
+    assert views == [("intermediate", 6), ("staging", 8)]
+    resolved = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'intermediate' and table_type = 'BASE TABLE' order by 1"
+    ).fetchall()
+    assert resolved == [("int_entities_resolved",), ("int_entity_mentions_resolved",)]
 
 
 def test_mart_column_types(con) -> None:
