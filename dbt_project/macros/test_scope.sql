@@ -11,9 +11,10 @@
         scoped test would see one of the two). They read one key column, cheap on the
         tables, and the marts' delete+insert on unique_key cannot create such a pair anyway;
       - the parent side of `relationships` (only the tested model goes through here).
-    `unique_combination_of_columns` on the mention views is scoped: its columns include
-    article_id and every row of an article carries the article's one latest analysis
-    night (run_date), so both rows of a duplicate are inside the window or both outside.
+    `unique_combination_of_columns` is scoped: on the staging views its columns include
+    run_date itself; on the mention models they include article_id and every row of an
+    article carries the article's one latest analysis night (run_date). Either way both
+    rows of a duplicate are inside the window or both outside.
 -#}
 
 {% macro night_scope_since() -%}
