@@ -7,6 +7,7 @@ in a subprocess with its target/ and logs/ inside the test's temp dir so the rep
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -332,7 +333,13 @@ def test_schemas_and_marts(con) -> None:
         "where table_schema in ('staging', 'intermediate') and table_type = 'VIEW' "
         "group by all order by 1"
     ).fetchall()
-    assert views == [("intermediate", 8), ("staging", 8)]
+    # the two entity resolutions are tables (dbt_project.yml: read by several marts and tests)
+    assert views == [("intermediate", 6), ("staging", 8)]
+    resolved = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'intermediate' and table_type = 'BASE TABLE' order by 1"
+    ).fetchall()
+    assert resolved == [("int_entities_resolved",), ("int_entity_mentions_resolved",)]
 
 
 def test_mart_column_types(con) -> None:
@@ -594,4 +601,51 @@ def test_entity_mentions_and_story_salience(con) -> None:
         _article_id(A2_URL): "ok",
         _article_id(B1_URL): "ok",
         _article_id(B2_URL): "not_analysed",
+    }
+
+
+def test_a_nightly_build_tests_its_window_and_a_build_by_hand_everything(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """var run_date (the DAG's) scopes the data tests to the lookback window before it
+    (macros/test_scope.sql); unique tests stay whole, and without the var all rows count."""
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "wirehouse.duckdb"
+    db.write_bytes((warehouse / "wirehouse.duckdb").read_bytes())
+    with duckdb.connect(str(db)) as c:
+        # a bad outcome on D1's night, and a second row of an existing fetch id on D2's
+        c.execute(
+            "insert into marts.fct_fetches select * replace ('bogus' as outcome, "
+            "'bad_' || fetch_id as fetch_id) from marts.fct_fetches "
+            "where run_date = ? order by fetch_id limit 1",
+            [D1],
+        )
+    select = ["--select", "fct_fetches,test_type:data", "--exclude", "test_type:unit"]
+
+    def night(run_date: str | None) -> set[str]:
+        """The names of the tests that failed."""
+        args = ["--vars", json.dumps({"run_date": run_date})] if run_date else []
+        out = _dbt(home, "test", *select, *args)
+        results = json.loads((home / "dbt_target" / "run_results.json").read_text())["results"]
+        assert results and out.returncode == (
+            1 if any(r["status"] == "fail" for r in results) else 0
+        )
+        return {r["unique_id"].split(".")[2] for r in results if r["status"] == "fail"}
+
+    # lookback_days (3) + 1 before run_date: D1 is inside the window of D1 + 4, not of D1 + 5
+    inside, outside = "2026-03-05", "2026-03-06"
+    assert any("accepted_values_fct_fetches" in f for f in night(inside))
+    assert night(outside) == set()
+    assert any("accepted_values_fct_fetches" in f for f in night(None))
+    with duckdb.connect(str(db)) as c:
+        c.execute("delete from marts.fct_fetches where outcome = 'bogus'")
+        c.execute(
+            "insert into marts.fct_fetches select * replace (date '2026-03-06' as run_date) "
+            "from marts.fct_fetches where run_date = ? order by fetch_id limit 1",
+            [D1],
+        )
+    # the duplicate pairs a row of the window with an older one: the unique test is whole
+    assert {f for f in night("2026-03-07") if f.startswith("unique_")} == {
+        "unique_fct_fetches_fetch_id"
     }

@@ -1,10 +1,12 @@
 -- a rewrite or copy points at another article of the same story, and never at itself
+-- (read from fct_articles, every article of int_articles_clustered as it is now, whole:
+-- an old article moved to another story by a merge keeps its old last_run_date)
 
 with
 
 articles as (
 
-    select * from {{ ref('int_articles_clustered') }}
+    select * from {{ ref('fct_articles') }}
 
 ),
 

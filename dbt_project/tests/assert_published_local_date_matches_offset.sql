@@ -8,6 +8,10 @@ with
 articles as (
 
     select * from {{ ref('fct_articles') }}
+    {%- if night_scope_since() is not none %}
+    -- a nightly build tests the rows of its window (macros/test_scope.sql)
+    where last_run_date >= {{ night_scope_since() }}
+    {%- endif %}
 
 )
 
