@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from wirehouse.config import dbt_executable, dbt_paths
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -15,13 +16,5 @@ DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 def run_dbt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`dbt <args>` with WIREHOUSE_HOME=home; the caller checks the return code."""
     env = {**os.environ, "WIREHOUSE_HOME": str(home)}
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt)] if dbt.exists() else [sys.executable, "-m", "dbt.cli.main"]
-    cmd += [
-        *args,
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(home / "dbt_target"),
-        "--log-path", str(home / "dbt_logs"),
-    ]  # fmt: skip
+    cmd = [*dbt_executable(), *args, *dbt_paths(DBT_PROJECT, home)]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -26,7 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "include" / "sample_articles"
 DBT_PROJECT = ROOT / "dbt_project"
-BIN = Path(sys.executable).parent
 NIGHT_1, NIGHT_2 = "2026-11-22", "2026-11-23"
 
 # outlet folder -> the night its saved pages arrive
@@ -124,20 +123,11 @@ def stage_files(home: Path, run_date: str) -> None:
 
 def run_dbt(home: Path) -> None:
     """`dbt build` into `home`'s warehouse, in a child process as the DAG runs it."""
+    from wirehouse.config import dbt_executable, dbt_paths  # this file also runs as a script
+
     env = {**os.environ, "WIREHOUSE_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     out = subprocess.run(
-        [
-            str(BIN / "dbt"),
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(home / "dbt_target"),
-            "--log-path",
-            str(home / "dbt_logs"),
-        ],
+        [*dbt_executable(), "build", *dbt_paths(DBT_PROJECT, home)],
         env=env,
         capture_output=True,
         text=True,

@@ -9,6 +9,7 @@ of the project, where a relative path would point somewhere else.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +27,29 @@ def dbt_project_dir() -> Path:
     """The dbt project: `WIREHOUSE_DBT_PROJECT_DIR` (the image puts it elsewhere), else the
     checkout's."""
     return Path(os.environ.get("WIREHOUSE_DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> list[str]:
+    """How to start dbt from this interpreter's environment: its `dbt` script, or the module
+    when the environment has no script (an install without console scripts)."""
+    script = Path(sys.executable).with_name("dbt")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dbt.cli.main"]
+
+
+DBT_TARGET_DIR = "dbt_target"  # under dbt_paths' output folder
+DBT_LOG_DIR = "dbt_logs"
+
+
+def dbt_paths(project: Path, output: Path) -> list[str]:
+    """dbt's flags for `project` (its profiles.yml beside it) with target and logs under
+    `output`, so a build or docs run never touches the project's own `target/` (cosmos reads
+    its manifest there)."""
+    return [
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
+        "--target-path", str(output / DBT_TARGET_DIR),
+        "--log-path", str(output / DBT_LOG_DIR),
+    ]  # fmt: skip
 
 
 def project_url() -> str | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from wirehouse import durable, land, lease, load
-from wirehouse.config import Settings, dbt_project_dir
+from wirehouse.config import Settings, dbt_executable, dbt_paths, dbt_project_dir
 
 HOLDER = "wirehouse rebuild"
 
@@ -47,16 +46,7 @@ def dbt_build(home: Path) -> None:
     """`dbt build` (models and their tests) against `<home>/wirehouse.duckdb`; raises with
     dbt's output when it fails. Target and logs stay in `home`, so the project's own
     `target/manifest.json` (cosmos reads it) is not touched."""
-    executable = Path(sys.executable).with_name("dbt")
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "dbt.cli.main"]
-    project = dbt_project_dir()
-    command += [
-        "build",
-        "--project-dir", str(project),
-        "--profiles-dir", str(project),
-        "--target-path", str(home / "dbt_target"),
-        "--log-path", str(home / "dbt_logs"),
-    ]  # fmt: skip
+    command = [*dbt_executable(), "build", *dbt_paths(dbt_project_dir(), home)]
     env = {**os.environ, "WIREHOUSE_HOME": str(home)}
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:

@@ -15,6 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from wirehouse.config import DBT_TARGET_DIR, dbt_paths
+
 # what `dbt docs generate --static` writes that is published: the self-contained page
 # (served as index.html) and the two artifacts it was made from
 DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
@@ -23,15 +25,7 @@ DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json
 
 def docs_command(project_dir: Path, scratch: Path) -> list[str]:
     """dbt's arguments: static docs of `project_dir`, all output under `scratch`."""
-    return [
-        "docs",
-        "generate",
-        "--static",
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(project_dir),
-        "--target-path", str(scratch / "target"),
-        "--log-path", str(scratch / "logs"),
-    ]  # fmt: skip
+    return ["docs", "generate", "--static", *dbt_paths(project_dir, scratch)]
 
 
 def _invoke_dbt(args: list[str], home: Path) -> str | None:
@@ -72,7 +66,7 @@ def generate_docs(home: Path, project_dir: Path, out_dir: Path) -> dict[str, obj
         failure = _invoke_dbt(docs_command(project_dir, scratch), home)
         if failure is not None:
             raise RuntimeError(f"dbt docs generate failed: {failure}")
-        target = scratch / "target"
+        target = scratch / DBT_TARGET_DIR
         for name, published in DOCS_FILES.items():
             _replace_file(target / name, out_dir / published)
     files = {published: (out_dir / published).stat().st_size for published in DOCS_FILES.values()}
