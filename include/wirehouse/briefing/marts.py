@@ -13,9 +13,10 @@ keeps its own articles, which the wall clock would not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -30,6 +31,9 @@ from wirehouse.briefing.shape import (
     StoryStart,
     window,
 )
+from wirehouse.extensions import NO_DOWNLOAD_CONFIG
+
+Row = TypeVar("Row")
 
 MART_SCHEMA = "marts"
 NEEDED_MARTS = (
@@ -65,11 +69,14 @@ inner join nights as n on n.fetched_at = a.first_seen_at
 
 def connect(published: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection that never fetches an extension."""
-    return duckdb.connect(
-        str(published),
-        read_only=True,
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
-    )
+    return duckdb.connect(str(published), read_only=True, config=dict(NO_DOWNLOAD_CONFIG))
+
+
+def _records(
+    con: duckdb.DuckDBPyConnection, make: Callable[..., Row], sql: str, params: list[Any]
+) -> list[Row]:
+    """One `make(*columns)` per row of the query, in its order."""
+    return [make(*r) for r in con.execute(sql, params).fetchall()]
 
 
 def missing_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -131,10 +138,10 @@ def read_night(con: duckdb.DuckDBPyConnection, run_date: date) -> NightData:
             [run_date],
         ).fetchall()
     ]
-    data.story_starts = [
-        StoryStart(story_id=r[0], first_night=r[1], article_count=r[2])
-        for r in con.execute(
-            f"""
+    data.story_starts = _records(
+        con,
+        StoryStart,
+        f"""
             with starts as (
                 select story_id, min(first_night) as first_night
                 from article_nights group by story_id
@@ -145,13 +152,12 @@ def read_night(con: duckdb.DuckDBPyConnection, run_date: date) -> NightData:
             where starts.first_night between ? and ?
             order by starts.story_id
             """,
-            [first, last],
-        ).fetchall()
-    ]
-    data.places = [
-        PlaceMention(*r)
-        for r in con.execute(
-            f"""
+        [first, last],
+    )
+    data.places = _records(
+        con,
+        PlaceMention,
+        f"""
             select m.article_id, e.entity_id, e.name, e.country_code, e.latitude, e.longitude
             from article_nights as n
             inner join {MART_SCHEMA}.fct_entity_mentions as m on m.article_id = n.article_id
@@ -159,35 +165,32 @@ def read_night(con: duckdb.DuckDBPyConnection, run_date: date) -> NightData:
             where n.first_night = ? and e.entity_type = 'PLACE'
             order by m.article_id, e.entity_id
             """,
-            [run_date],
-        ).fetchall()
-    ]
-    data.originality = [
-        SourceArticles(*r)
-        for r in con.execute(
-            """
+        [run_date],
+    )
+    data.originality = _records(
+        con,
+        SourceArticles,
+        """
             select source_id, count_if(not is_derivative), count_if(is_derivative)
             from article_nights
             where first_night between ? and ?
             group by source_id
             order by source_id
             """,
-            [first, last],
-        ).fetchall()
-    ]
-    data.fetches = [
-        OutcomeCount(*r)
-        for r in con.execute(
-            f"""
+        [first, last],
+    )
+    data.fetches = _records(
+        con,
+        OutcomeCount,
+        f"""
             select source_id, outcome, count(*)
             from {MART_SCHEMA}.fct_fetches
             where run_date = ?
             group by source_id, outcome
             order by source_id, outcome
             """,
-            [run_date],
-        ).fetchall()
-    ]
+        [run_date],
+    )
     return data
 
 
@@ -198,10 +201,10 @@ def read_story_rows(
     if not story_ids:
         return [], []
     ids = list(story_ids)
-    articles = [
-        StoryArticle(*r)
-        for r in con.execute(
-            f"""
+    articles = _records(
+        con,
+        StoryArticle,
+        f"""
             select article_id, story_id, source_id, title, url, published_at,
                    coalesce(is_story_origin, false), duplicate_of_article_id,
                    derived_from_article_id
@@ -209,20 +212,18 @@ def read_story_rows(
             where list_contains(?, story_id)
             order by story_id, article_id
             """,
-            [ids],
-        ).fetchall()
-    ]
-    entities = [
-        StoryEntity(*r)
-        for r in con.execute(
-            f"""
+        [ids],
+    )
+    entities = _records(
+        con,
+        StoryEntity,
+        f"""
             select b.story_id, e.name, e.entity_type, b.salience
             from {MART_SCHEMA}.bridge_story_entities as b
             inner join {MART_SCHEMA}.dim_entities as e on e.entity_id = b.entity_id
             where list_contains(?, b.story_id)
             order by b.story_id, e.entity_id
             """,
-            [ids],
-        ).fetchall()
-    ]
+        [ids],
+    )
     return articles, entities
