@@ -161,10 +161,6 @@ def _archiver(settings: Settings) -> Callable[[FetchResult], None]:
     return keep
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    durable.write_text(path, text)
-
-
 FORCE_COLLECT_ENV = "WIREHOUSE_FORCE_COLLECT"
 
 
@@ -237,7 +233,7 @@ def recording_failure(
         }
         # the original error matters more; without the file land still records the source
         with suppress(OSError):
-            _atomic_write_text(path, json.dumps(failure))
+            durable.write_text(path, json.dumps(failure))
         raise
     path.unlink(missing_ok=True)
 
@@ -260,6 +256,11 @@ def discover(
         return _discover(source, run_date, settings)
 
 
+def _failed_entry_points(outcomes: Iterable[str]) -> int:
+    """How many of a discovery's entry-point fetches (feeds, sitemaps, lists) failed."""
+    return sum(1 for outcome in outcomes if outcome not in ("ok", "not_modified"))
+
+
 def _stored_discovery(path: Path, source_id: str, run_date: str) -> dict[str, Any]:
     """The summary `discover` returned when it wrote this file (read back, nothing fetched)."""
     attempts = _discovered_header(path)["attempts"]
@@ -270,9 +271,7 @@ def _stored_discovery(path: Path, source_id: str, run_date: str) -> dict[str, An
         "run_date": run_date,
         "path": str(path),
         "candidates": candidates,
-        "entry_point_failures": sum(
-            1 for a in attempts if a["outcome"] not in ("ok", "not_modified")
-        ),
+        "entry_point_failures": _failed_entry_points(a["outcome"] for a in attempts),
         "reused": True,
     }
 
@@ -301,9 +300,7 @@ def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, An
         "run_date": run_date,
         "path": str(path),
         "candidates": len(candidates),
-        "entry_point_failures": sum(
-            1 for _, r in attempts if r.outcome not in ("ok", "not_modified")
-        ),
+        "entry_point_failures": _failed_entry_points(r.outcome for _, r in attempts),
     }
 
 
