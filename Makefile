@@ -18,7 +18,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint browser dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities bench-night
+.PHONY: help setup run test lint browser services dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities bench-night
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
@@ -79,7 +79,12 @@ lint: .venv/.synced
 browser:
 	@command -v chromium > /dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: setup lint browser
+# the deployment and DuckLake tests start Debian's PostgreSQL and Redis on loopback (tests/services.py)
+services:
+	@(ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1 && command -v redis-server > /dev/null) \
+		|| (apt-get update -qq && apt-get install -y -qq postgresql redis-server)
+
+test: setup lint browser services
 	$(VENV_BIN)/pytest
 
 clean:
