@@ -50,7 +50,7 @@ file (`sources`, in the default sources file's folder or a `WIREHOUSE_LOCAL_ROOT
 
 **Production.** Every task has an `execution_timeout` and the DagRun a `dagrun_timeout`
 (set from the measured stage times, below), so a hung task cannot stall later nights. A
-failed night and a night still running `NIGHT_DEADLINE` after it was queued are posted
+failed night and a night still running 2 h after it was queued are posted
 as JSON to the webhook in the Variable `wirehouse_alert_webhook` (unset: nothing is sent).
 `publish` emits one asset per mart (`wirehouse_airflow.MART_ASSETS`): schedule a DAG on
 them to run on fresh marts. `entities` runs in the pool `cpu_heavy`.
@@ -59,6 +59,8 @@ them to run on fresh marts. `entities` runs in the pool `cpu_heavy`.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -160,10 +162,28 @@ DAGRUN_TIMEOUT = timedelta(hours=12)
 # a night still running this long after it was queued is posted as late (the deadline
 # alert): the measured nights take 5.3 min (bench-night, 5,000 pages) and 5 min 26 s (the
 # default sources under `airflow standalone`, issue 17); WIREHOUSE_NIGHT_DEADLINE_MINUTES
-# in the scheduler's and dag-processor's environment moves it
-NIGHT_DEADLINE = timedelta(
-    minutes=int(os.environ.get("WIREHOUSE_NIGHT_DEADLINE_MINUTES", "").strip() or 120)
-)
+# in the scheduler's and dag-processor's environment moves it (0: no deadline alert)
+NIGHT_DEADLINE_MINUTES_DEFAULT = 120
+
+
+def night_deadline(argv: list[str], environ: Mapping[str, str]) -> DeadlineAlert | None:
+    """The DAG's deadline alert, or None when `WIREHOUSE_NIGHT_DEADLINE_MINUTES` is 0 or the
+    DAG is parsed by `airflow dags test` (`make run`, the benchmarks, the end-to-end tests).
+    Airflow 3.3.2's `dag.test()` fails at the end of a successful run of a DAG with a
+    deadline (apache/airflow#73428: its in-memory DAG holds the encoded alerts where the
+    run's update looks for their ids), and without a scheduler no deadline is checked
+    there anyway."""
+    value = (environ.get("WIREHOUSE_NIGHT_DEADLINE_MINUTES") or "").strip()
+    minutes = int(value) if value.isdigit() else NIGHT_DEADLINE_MINUTES_DEFAULT
+    if minutes == 0 or argv[1:3] == ["dags", "test"]:
+        return None
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=minutes),
+        callback=AsyncCallback(notify_late),
+        name="night running late",
+    )
+
 
 # a writer task waiting for another night's lease tries again a minute later (Airflow's
 # advice for rescheduling sensors); a night's writers take minutes
@@ -251,12 +271,7 @@ def _models_after_producer(group: TaskGroup) -> None:
     },
     user_defined_macros={"wirehouse_night": night_of},
     on_failure_callback=[_release_writer_lease, notify_failure],
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_QUEUED_AT,
-        interval=NIGHT_DEADLINE,
-        callback=AsyncCallback(notify_late),
-        name="night running late",
-    ),
+    deadline=night_deadline(sys.argv, os.environ),
     tags=["wirehouse", "news", "nightly"],
     doc_md=__doc__,
 )

@@ -113,9 +113,20 @@ def late_message(context: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+# DagRun states of a night that is over: its deadline is no news (Airflow 3.3.2 prunes a
+# run's deadlines only when it succeeds, so a failed night's still fires: apache/airflow#60927;
+# the failure was posted by notify_failure)
+FINISHED_STATES = ("failed", "success")
+
+
 async def notify_late(context: dict[str, Any], **kwargs: Any) -> None:
-    """Deadline alert callback (runs in the triggerer): post the late night to the webhook.
-    The Variable lookup and the POST are blocking calls, so they run on a thread."""
+    """Deadline alert callback (runs in the triggerer): post the late night to the webhook,
+    unless the run had already finished when the deadline passed. The Variable lookup and
+    the POST are blocking calls, so they run on a thread."""
+    state = _field(context["dag_run"], "state")
+    if state in FINISHED_STATES:
+        log.info("deadline passed after the run ended (%s): no late alert", state)
+        return
 
     def send() -> None:
         alerts.post(alert_webhook(), late_message(context))

@@ -73,6 +73,7 @@ def test_a_late_night_is_posted_by_the_deadline_callback(
             "run_id": "manual__2026-11-29T10:00:00+00:00",
             "logical_date": "2026-11-29T10:00:00Z",
             "run_after": "2026-11-29T10:00:00Z",
+            "state": "running",
             "conf": {"run_date": "2026-11-15"},
         },
         "deadline": {"id": "d1", "deadline_time": "2026-11-29T12:00:00+00:00"},
@@ -86,6 +87,20 @@ def test_a_late_night_is_posted_by_the_deadline_callback(
     assert body["run_date"] == "2026-11-15"
     assert body["deadline"] == "2026-11-29T12:00:00+00:00"
     assert "running late" in body["text"]
+
+
+def test_a_night_over_before_its_deadline_is_not_late(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow 3.3.2 fires a failed run's deadline all the same: nothing more is posted."""
+    monkeypatch.setenv(VARIABLE_ENV, server.url_for("/hook"))
+    for state in ("failed", "success"):
+        context = {
+            "dag_run": {"dag_id": "news_daily", "run_id": "r", "state": state, "conf": {}},
+            "deadline": {"id": "d1", "deadline_time": "2026-11-29T12:00:00+00:00"},
+        }
+        asyncio.run(wirehouse_airflow.notify_late(context))
+    assert server.log == []
 
 
 def test_no_webhook_no_request(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
