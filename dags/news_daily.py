@@ -150,14 +150,16 @@ DISCOVER_TIMEOUT = timedelta(hours=1)
 # bound: 200 pages (max_urls) a second apart is 200 s per host, and at robots.txt's
 # Crawl-delay cap of 30 s it is 6,000 s, which 3 h covers with retries' waits
 COLLECT_TIMEOUT = timedelta(hours=3)
-# entities 143.8 s (2.8 M words at about 21,800 words/s on 2 cores): ten times it twice over
+# entities 143.8 s (2.8 M words at about 19,500 words/s on 2 cores): ten times it twice over
 # is 48 min; stories 38.7 s, load (a first load after a change of the URL rules migrates
 # every night's ids), dbt (producer 22.7 s, tests 5.1 s) and publish 23.0 s (a copy of the
 # 1 GB warehouse in 15.2 s, and a lost search index rebuilt whole: 45.8 s at 105,000
 # articles) grow with the history as well: 1 h each
 HEAVY_TIMEOUT = timedelta(hours=1)
-# the longest chain of those timeouts without a retry is about 9 h: a night still running
-# after 12 h is failed (and alerted), so it never holds the next midnight's run back
+# the longest chain of those timeouts without a retry is about 10 h (discover 1, collect 3,
+# land 0.5, load 1, stories 1, dbt's producer and tests 2, publish 1, docs and the check
+# 0.5 each): a night still running after 12 h is failed (and alerted), so it never holds
+# the next midnight's run back
 DAGRUN_TIMEOUT = timedelta(hours=12)
 # a night still running this long after it was queued is posted as late (the deadline
 # alert): the measured nights take 5.3 min (bench-night, 5,000 pages) and 5 min 26 s (the
