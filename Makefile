@@ -54,6 +54,8 @@ dbt-build: setup
 	mkdir -p $(AIRFLOW_HOME)
 	$(VENV_BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 	$(VENV_BIN)/airflow pools set duckdb_writer 1 "The single DuckDB writer" > /dev/null
+	@# entity recognition takes every core for minutes: one such task at a time (README, "Cores")
+	$(VENV_BIN)/airflow pools set cpu_heavy 1 "Tasks that start a worker process per core" > /dev/null
 	touch $@
 
 setup: .venv/.synced dbt_project/target/manifest.json .airflow/.initialised

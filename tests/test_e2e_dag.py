@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ from pytest_httpserver import HTTPServer
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 from werkzeug import Request, Response
+from wirehouse_airflow import MARTS
 
 from wirehouse import cli
 from wirehouse.extensions import NO_DOWNLOAD_CONFIG, load_extension
@@ -232,15 +235,32 @@ sources:
     )
 
 
-def run_dag(env: dict[str, str], run_date: str) -> None:
+def run_dag(env: dict[str, str], run_date: str, conf: dict | None = None) -> str:
+    """Run the night through `airflow dags test` (with the run's conf, if given) and return
+    its output (the task logs)."""
+    extra = ["--conf", json.dumps(conf)] if conf else []
     out = subprocess.run(
-        [str(BIN / "airflow"), "dags", "test", "news_daily", run_date],
+        [str(BIN / "airflow"), "dags", "test", "news_daily", run_date, *extra],
         env=env,
         capture_output=True,
         text=True,
         timeout=900,
     )
     assert out.returncode == 0, (out.stdout + out.stderr)[-6000:]
+    return out.stdout + out.stderr
+
+
+def mart_asset_events(airflow_home: Path) -> list[tuple[str, dict]]:
+    """(asset name, extra) of every asset event the metadata DB recorded, oldest first."""
+    con = sqlite3.connect(airflow_home / "airflow.db")
+    try:
+        rows = con.execute(
+            "select a.name, e.extra from asset_event e join asset a on a.id = e.asset_id "
+            "where e.source_task_id = 'publish' order by e.id"
+        ).fetchall()
+    finally:
+        con.close()
+    return [(name, json.loads(extra) if isinstance(extra, str) else extra) for name, extra in rows]
 
 
 def assert_published_searchable(published: Path) -> None:
@@ -314,10 +334,20 @@ def test_news_daily_end_to_end(
     assert migrate.returncode == 0, migrate.stderr[-3000:]
 
     # --- night 1: everything at once ---------------------------------------------------
-    run_dag(env, NIGHT_1)
+    log_1 = run_dag(env, NIGHT_1)
+    # the long stages say how far they are in the task log
+    for line in ("collect local_wire: started", "entities: started", "stories: features"):
+        assert line in log_1, line
+    # publish emitted one asset event per mart, labelled with the night and snapshot
+    events = mart_asset_events(tmp_path / "airflow")
+    assert {name for name, _ in events} == {f"wirehouse.marts.{m}" for m in MARTS}
+    assert len(events) == len(MARTS)
+    assert {extra["run_date"] for _, extra in events} == {NIGHT_1}
+    articles_event = dict(events)["wirehouse.marts.fct_articles"]
     warehouse = home / "wirehouse.duckdb"
     counts = mart_counts(warehouse)
     assert all(n > 0 for n in counts.values()), counts
+    assert articles_event["rows"] == counts["fct_articles"]
 
     outcome_of = dict(
         query(
@@ -433,8 +463,15 @@ def test_news_daily_end_to_end(
     )
 
     # --- night 2: stored pages are not fetched again, the feed answers 304 ---------------
+    # run as a manual run of another logical date that names its night and sources file
+    # through the DAG's params: the night is labelled NIGHT_2 all the same
     before = len(server.log)
-    run_dag(env, NIGHT_2)
+    run_dag(env, "2026-11-28", conf={"run_date": NIGHT_2, "sources": sources.name})
+    night_2_events = mart_asset_events(tmp_path / "airflow")[-len(MARTS) :]
+    assert {extra["run_date"] for _, extra in night_2_events} == {NIGHT_2}
+    assert query(
+        warehouse, "select count(*) from marts.fct_fetches where run_date = '2026-11-28'"
+    ) == [(0,)]
     night2 = dict(
         query(
             warehouse,

@@ -110,8 +110,9 @@ def test_the_dag_holds_the_lease_in_every_writer_task(dagbag, tmp_path, monkeypa
     with pytest.raises(AirflowRescheduleException):
         module._hold_writer_lease("scheduled__2026-11-23")
     # the failure callback of the holder's run frees it
-    (cb,) = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]  # fmt: skip
-    cb({"run_id": "backfill__2026-11-20"})
+    callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]  # fmt: skip
+    assert module._release_writer_lease in callbacks  # beside the alert's notify_failure
+    module._release_writer_lease({"run_id": "backfill__2026-11-20"})
     module._hold_writer_lease("scheduled__2026-11-23")
     assert lease.current(tmp_path).holder == "scheduled__2026-11-23"
 
@@ -121,6 +122,8 @@ def dagbag(dbt_manifest: Path):  # type: ignore[no-untyped-def]
     from airflow.dag_processing.dagbag import DagBag
 
     root = Path(__file__).resolve().parents[1]
-    bag = DagBag(dag_folder=root / "dags", known_pools={"default_pool", "duckdb_writer"})
+    bag = DagBag(
+        dag_folder=root / "dags", known_pools={"default_pool", "duckdb_writer", "cpu_heavy"}
+    )
     assert not bag.import_errors, bag.import_errors
     return bag

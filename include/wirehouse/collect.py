@@ -9,6 +9,7 @@ later from the archive (:func:`extract_result` is the one code path for both).
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -18,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from wirehouse import jsonl
-from wirehouse.config import worker_processes
+from wirehouse.config import shared_worker_processes
 from wirehouse.dates import parse_timestamp
 from wirehouse.discover import Candidate
 from wirehouse.extract import ExtractionEmpty, extract_article, extract_record
 from wirehouse.fetch import Fetcher, FetchResult, decode_html, is_html
+from wirehouse.progress import Progress
 from wirehouse.sources import Source
 from wirehouse.urls import article_key, stable_hash
 from wirehouse.workers import process_pool
@@ -40,6 +42,8 @@ PAGE_KINDS = ("article", "file")
 # the url_kind of a row about a whole source (url = its home_url), not one URL: the night's
 # aggregated `over_limit` row and a failed task's `source_failed` row
 SOURCE_KIND = "source"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -242,7 +246,7 @@ class _InlineExecutor(Executor):
 
 
 def _extractor(pages: int) -> Executor:
-    processes = min(worker_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
+    processes = min(shared_worker_processes(), max(1, pages // MIN_PAGES_PER_PROCESS))
     if processes <= 1:
         return _InlineExecutor()
     # not a plain fork: the fetch threads may hold locks a forked child would inherit (the
@@ -381,14 +385,18 @@ def iter_collect(
     del seen
 
     seen_articles: set[object] = set()
+    progress = Progress(log, f"collect {source.id}", total=len(todo), unit="pages")
+    articles = 0
     for cand, result, extracted in _fetch_and_extract(
         todo, fetcher, archive=archive, extract=extract, workers=workers, source_id=source.id
     ):
+        progress.advance()
         key = extracted["article_id"] if extracted else None
         article = first_of_article(result, extracted, key, seen_articles)
         frow = row(url_kind_of(cand), result, cand)
         yield "fetches", frow
         if article:
+            articles += 1
             yield (
                 "articles",
                 {
@@ -400,6 +408,7 @@ def iter_collect(
                     "listed_at": frow["listed_at"],
                 },
             )
+    progress.finish(f"{articles:,} articles")
 
 
 def _fetch_and_extract(

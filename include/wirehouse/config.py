@@ -143,8 +143,39 @@ def local_roots(value: str) -> tuple[Path, ...]:
     return tuple(Path(p).expanduser().resolve() for p in value.split(os.pathsep) if p.strip())
 
 
+def _positive(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container's or a cgroup
+    cpuset's share), not every core the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def worker_processes() -> int:
-    """CPU worker processes for the heavy stages (extraction, story features):
-    `WIREHOUSE_EXTRACT_PROCESSES`, default all cores."""
-    value = os.environ.get("WIREHOUSE_EXTRACT_PROCESSES", "")
-    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
+    """CPU worker processes for a heavy stage that runs alone on its worker (entities,
+    the story stage): `WIREHOUSE_EXTRACT_PROCESSES`, default every usable core."""
+    return _positive(os.environ.get("WIREHOUSE_EXTRACT_PROCESSES")) or usable_cores()
+
+
+def task_slots() -> int:
+    """How many tasks one worker machine runs at once: `WIREHOUSE_TASK_SLOTS`, else the
+    Celery worker's own `AIRFLOW__CELERY__WORKER_CONCURRENCY` when the environment sets it,
+    else 1 (`airflow dags test` and `make run` run one task at a time)."""
+    return (
+        _positive(os.environ.get("WIREHOUSE_TASK_SLOTS"))
+        or _positive(os.environ.get("AIRFLOW__CELERY__WORKER_CONCURRENCY"))
+        or 1
+    )
+
+
+def shared_worker_processes() -> int:
+    """Worker processes for a stage that runs many tasks at once on one machine (collect,
+    mapped over the sources): its share of `worker_processes()` over the worker's task
+    slots, at least 1 (extraction then runs in the task's own process). A Celery worker
+    running 16 collect tasks on 8 cores starts no pools, instead of 16 pools of 8."""
+    return max(1, worker_processes() // task_slots())

