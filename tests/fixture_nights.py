@@ -140,10 +140,14 @@ def run_dbt(home: Path) -> None:
 def run_night(home: Path, run_date: str) -> dict[str, object]:
     """One night, every stage the DAG runs, in the DAG's order; returns publish's summary."""
     from wirehouse import pipeline
-    from wirehouse.config import Settings
+    from wirehouse.config import Settings, warehouse_settings
 
     stage_files(home, run_date)
-    settings = Settings(home=home, sources_file=home / "sources.yml")
+    # the warehouse backend from the environment (WIREHOUSE_WAREHOUSE=ducklake and its
+    # catalog and data path), as the DAG's tasks and dbt read it
+    settings = Settings(
+        home=home, sources_file=home / "sources.yml", **warehouse_settings(os.environ)
+    )
     sources = pipeline.list_sources(settings)
     discovered = [pipeline.discover(s, run_date, settings) for s in sources]
     collected = [pipeline.collect(d, settings) for d in discovered]

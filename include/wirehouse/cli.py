@@ -222,7 +222,7 @@ def _cmd_migrate_ids(args: argparse.Namespace) -> int:
     from wirehouse.urls import CANONICAL_VERSION
 
     settings = load_settings()
-    con = load.connect(settings.warehouse)
+    con = load.connect(settings.warehouse_target)
     try:
         load.ensure_schema(con)
         before = migrate_ids.stored_version(con)
