@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -241,6 +242,25 @@ def _cmd_migrate_ids(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate_to_lake(args: argparse.Namespace) -> int:
+    from wirehouse.lake_migrate import LakeNotEmpty, migrate_to_lake
+    from wirehouse.warehouse import describe
+
+    settings = load_settings({**os.environ, "WIREHOUSE_WAREHOUSE": "ducklake"})
+    source = args.source.expanduser().resolve() if args.source else settings.warehouse
+    target = settings.warehouse_target
+    try:
+        counts = migrate_to_lake(source, target)  # type: ignore[arg-type]
+    except (LakeNotEmpty, FileNotFoundError) as exc:
+        print(f"migrate-to-lake failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Copied {source} into {describe(target)}:")
+    for table, count in counts.items():
+        print(f"  {table:<40} {count:>8} rows")
+    print("Now set WIREHOUSE_WAREHOUSE=ducklake; the next night's dbt recreates the views.")
+    return 0
+
+
 def _cmd_rebuild(args: argparse.Namespace) -> int:
     from wirehouse.lease import LeaseHeld
     from wirehouse.rebuild import rebuild
@@ -293,6 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     reb = sub.add_parser("rebuild", help="rebuild the warehouse from the landing zone")
     reb.add_argument("--no-dbt", action="store_true", help="load the landing tables only")
     reb.set_defaults(func=_cmd_rebuild)
+    lake = sub.add_parser(
+        "migrate-to-lake",
+        help="copy the file warehouse into the DuckLake named by WIREHOUSE_DUCKLAKE_*",
+    )
+    lake.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="the warehouse file (default: $WIREHOUSE_HOME/wirehouse.duckdb)",
+    )
+    lake.set_defaults(func=_cmd_migrate_to_lake)
     mig = sub.add_parser("migrate-ids", help="move history to the current article ids")
     mig.add_argument("--force", action="store_true", help="run even when already current")
     mig.set_defaults(func=_cmd_migrate_ids)

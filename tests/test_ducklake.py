@@ -1,0 +1,264 @@
+"""The DuckLake backend against the file warehouse: the same three nights, every mart equal.
+
+Night 1 and night 2 are `fixture_nights`' (the sample outlets, a wire dump, a web source on
+127.0.0.1); night 3 adds a second dump of new wire copy, so the incremental marts take a third
+night on top of two. Each night runs every stage the DAG runs, in its own process, first in
+file mode (home A, `wirehouse.duckdb`) and then in lake mode (home B,
+`WIREHOUSE_WAREHOUSE=ducklake`: the catalog in a throwaway PostgreSQL from `services`, the data
+as Parquet in a folder). B reuses A's collection of the night (the collector's files, copied
+before B's night runs, as a re-run reuses a stored collection), so both warehouses are fed the
+very same fetches: every later stage (load, stories, entities, load_entities, dbt, publish)
+runs on its own in each mode, and every mart and landing table must then be equal row for row,
+ids and timestamps included.
+
+Then: the lake's snapshots (a reader pinned to night 1's snapshot sees night 1), lake mode
+writes no file warehouse and no published copy, and `wirehouse migrate-to-lake` copies the
+three-night file warehouse into a second, empty lake with the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from fixture_nights import (
+    NIGHT_1,
+    NIGHT_2,
+    SAMPLES,
+    run_night_in_child,
+    write_sources,
+)
+from pytest_httpserver import HTTPServer
+from services import Postgres, postgres_server
+
+from wirehouse.warehouse import Lake, connect_lake
+
+NIGHT_3 = "2026-11-24"
+NIGHTS = (NIGHT_1, NIGHT_2, NIGHT_3)
+LATE_WIRE = [
+    {
+        "url": "https://wire.example/europe/2026/11/23/harbour-strike-spreads-to-rotterdam",
+        "title": "Harbour strike spreads to Rotterdam",
+        "published_at": "2026-11-23T07:45:00Z",
+        "source": "Wire Example",
+        "language": "en",
+        "text": [
+            "ROTTERDAM, Netherlands (WE) — Dockworkers in Rotterdam joined the strike on "
+            "Monday, halting container traffic at Europe's largest port, unions said.",
+            "The walkout in Rotterdam follows a strike at Calder Bay that has shut the port "
+            "there for three days. Shipping lines said vessels were waiting off the coast.",
+            "Union leaders in Rotterdam and Antwerp said they would meet on Wednesday. The "
+            "port authority in Rotterdam urged both sides to return to talks.",
+        ],
+    }
+]
+
+
+def night_env(mode: dict[str, str]) -> dict[str, str]:
+    """The child's environment: this process's, with the warehouse variables of `mode`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREHOUSE_DUCKLAKE_")}
+    env.pop("WIREHOUSE_WAREHOUSE", None)
+    return {**env, **mode}
+
+
+def run(home: Path, night: str, mode: dict[str, str]) -> dict[str, Any]:
+    """One night in its own process with the given warehouse variables; publish's summary."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(night_env(mode))
+    try:
+        proc = run_night_in_child(home, night)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-6000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def stage_late_wire(home: Path) -> None:
+    """Night 3's new wire copy, beside the fixture's dump (the source globs dumps/*.jsonl)."""
+    (home / "dumps").mkdir(exist_ok=True)
+    (home / "dumps" / "late.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in LATE_WIRE), encoding="utf-8"
+    )
+
+
+def copy_collection(src_home: Path, dst_home: Path, night: str) -> None:
+    """A's collector folder of `night` into B (times kept, so B's collect reuses it)."""
+    name = f"run_date={night}"
+    shutil.copytree(src_home / "collector" / name, dst_home / "collector" / name)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    """The web source's site: a page, a 404 and a URL robots.txt refuses."""
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    srv.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    page = SAMPLES / "harbor_wire" / "greywater-island-ferry-service-resumes-after-fog.html"
+    srv.expect_request("/news/ferry.html").respond_with_data(
+        page.read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    srv.expect_request("/gone.html").respond_with_data("gone", status=404)
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    with postgres_server() as pg:
+        yield pg
+
+
+@pytest.fixture(scope="module")
+def nights(
+    tmp_path_factory: pytest.TempPathFactory, server: HTTPServer, postgres: Postgres
+) -> dict[str, Any]:
+    """The three nights in file mode (home A) and lake mode (home B); what each published."""
+    file_home = tmp_path_factory.mktemp("file_home")
+    lake_home = tmp_path_factory.mktemp("lake_home")
+    lake = Lake(
+        catalog=postgres.create_database("lake"),
+        data=str(tmp_path_factory.mktemp("lake_data")),
+    )
+    lake_env = {
+        "WIREHOUSE_WAREHOUSE": "ducklake",
+        "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
+        "WIREHOUSE_DUCKLAKE_DATA": lake.data,
+    }
+    published: dict[str, dict[str, dict[str, Any]]] = {"file": {}, "lake": {}}
+    for home in (file_home, lake_home):
+        write_sources(home, server.url_for("/"))
+    for night in NIGHTS:
+        if night == NIGHT_3:
+            stage_late_wire(file_home)
+            stage_late_wire(lake_home)
+        published["file"][night] = run(file_home, night, {"WIREHOUSE_WAREHOUSE": "file"})
+        copy_collection(file_home, lake_home, night)
+        published["lake"][night] = run(lake_home, night, lake_env)
+    for mode in ("file", "lake"):  # the cost figures (docs/ducklake.md): pytest -s shows them
+        for night in NIGHTS:
+            print(mode, night, json.dumps(published[mode][night]["stage_seconds"]))
+    return {
+        "file": file_home / "wirehouse.duckdb",
+        "lake": lake,
+        "lake_home": lake_home,
+        "published": published,
+    }
+
+
+def tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = ? order by table_name",
+            [schema],
+        ).fetchall()
+    ]
+
+
+def contents(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list, list]:
+    """A table's columns (name, type) and all its rows, in one total order."""
+    columns = con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
+    return columns, con.execute(f"select * from {relation} order by all").fetchall()
+
+
+@pytest.mark.parametrize("schema", ["marts", "landing"])
+def test_lake_mode_equals_file_mode_row_for_row(nights: dict[str, Any], schema: str) -> None:
+    file_con = duckdb.connect(str(nights["file"]), read_only=True)
+    lake_con = connect_lake(nights["lake"], read_only=True)
+    try:
+        names = tables(file_con, schema)
+        assert tables(lake_con, schema) == names
+        if schema == "marts":
+            assert "fct_articles" in names and "dim_stories" in names
+        for name in names:
+            file_cols, file_rows = contents(file_con, f'{schema}."{name}"')
+            lake_cols, lake_rows = contents(lake_con, f'{schema}."{name}"')
+            assert lake_cols == file_cols, name
+            assert len(lake_rows) == len(file_rows), name
+            assert lake_rows == file_rows, name
+        if schema == "marts":  # the three nights are all there, not three empty marts
+            nights_seen = lake_con.execute(
+                "select count(distinct run_date) from marts.fct_fetches"
+            ).fetchone()[0]
+            assert nights_seen == len(NIGHTS)
+    finally:
+        file_con.close()
+        lake_con.close()
+
+
+def test_publish_in_lake_mode_records_the_snapshot_and_copies_nothing(
+    nights: dict[str, Any],
+) -> None:
+    lake_home: Path = nights["lake_home"]
+    assert not (lake_home / "wirehouse.duckdb").exists()
+    assert not (lake_home / "published" / "wirehouse.duckdb").exists()
+    assert list(Path(nights["lake"].data).rglob("*.parquet"))  # the data is Parquet
+    published = nights["published"]
+    for night in NIGHTS:  # the same marts and counts as the file's publish said
+        assert published["lake"][night]["marts"] == published["file"][night]["marts"]
+    versions = [int(published["lake"][n]["snapshot_id"]) for n in NIGHTS]
+    assert versions == sorted(set(versions))
+
+
+def test_a_reader_pinned_to_night_1s_snapshot_sees_night_1(nights: dict[str, Any]) -> None:
+    night_1 = nights["published"]["lake"][NIGHT_1]
+    con = connect_lake(nights["lake"], read_only=True)
+    try:
+        for mart, count in night_1["marts"].items():
+            at = con.execute(
+                f'select count(*) from marts."{mart}" at (version => {int(night_1["snapshot_id"])})'
+            ).fetchone()[0]
+            assert at == count, mart
+        later = con.execute("select count(*) from marts.fct_fetches").fetchone()[0]
+        assert later > night_1["marts"]["fct_fetches"]
+    finally:
+        con.close()
+
+
+def test_migrate_to_lake_copies_the_file_warehouse(
+    nights: dict[str, Any], postgres: Postgres, tmp_path: Path
+) -> None:
+    lake = Lake(catalog=postgres.create_database("migrated"), data=str(tmp_path / "data"))
+    env = {
+        **night_env({}),
+        "WIREHOUSE_HOME": str(tmp_path),
+        "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
+        "WIREHOUSE_DUCKLAKE_DATA": lake.data,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "wirehouse.cli",
+        "migrate-to-lake",
+        "--from",
+        str(nights["file"]),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "marts.fct_articles" in done.stdout
+    file_con = duckdb.connect(str(nights["file"]), read_only=True)
+    lake_con = connect_lake(lake, read_only=True)
+    try:
+        for schema in ("landing", "marts"):
+            for name in tables(file_con, schema):
+                relation = f'{schema}."{name}"'
+                assert contents(lake_con, relation) == contents(file_con, relation), relation
+    finally:
+        file_con.close()
+        lake_con.close()
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 1
+    assert "already holds" in again.stderr
