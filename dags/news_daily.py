@@ -66,6 +66,14 @@ DBT_PROJECT_DIR = Path(
     or Path(__file__).resolve().parents[1] / "dbt_project"
 )
 WRITER_POOL = "duckdb_writer"
+# WIREHOUSE_WAREHOUSE=ducklake (docs/ducklake.md): the warehouse is a DuckLake, where writers of
+# different tables commit side by side. load, stories and load_entities each write their own
+# landing tables (and a night's order is kept by the dependencies, other nights by the writer
+# lease), so they leave the one-slot pool; dbt, publish and docs keep it (two dbt builds would
+# write the same marts). The dbt target follows the backend (profiles.yml).
+LAKE = os.environ.get("WIREHOUSE_WAREHOUSE", "file").strip().lower() == "ducklake"
+LANDING_WRITER_POOL = "default_pool" if LAKE else WRITER_POOL
+DBT_TARGET = "ducklake" if LAKE else "dev"
 # the run's night for templated fields, as _run_date() computes it for the Python tasks
 RUN_DATE_TEMPLATE = "{{ (logical_date or dag_run.run_after).date().isoformat() }}"
 
@@ -191,7 +199,7 @@ def news_daily() -> None:
 
         return pipeline.land_run(_run_date(), sources, list(collected), _settings())
 
-    @task(pool=WRITER_POOL)
+    @task(pool=LANDING_WRITER_POOL)
     def load(landed: dict[str, str]) -> dict[str, int]:
         """Replace the run date in the warehouse's landing schema."""
         from wirehouse import pipeline
@@ -199,7 +207,7 @@ def news_daily() -> None:
         _hold_writer_lease(get_current_context()["run_id"])
         return pipeline.load_run(_run_date(), _settings())
 
-    @task(pool=WRITER_POOL)
+    @task(pool=LANDING_WRITER_POOL)
     def stories(loaded: dict[str, int]) -> dict[str, int]:
         """Deduplicate and cluster the night's new articles into stories."""
         from wirehouse import pipeline
@@ -214,7 +222,7 @@ def news_daily() -> None:
 
         return pipeline.entities_run(_run_date(), _settings())
 
-    @task(pool=WRITER_POOL)
+    @task(pool=LANDING_WRITER_POOL)
     def load_entities(recognised: dict[str, int]) -> dict[str, int]:
         """Replace the run date's entity rows in the warehouse."""
         from wirehouse import pipeline
@@ -279,7 +287,7 @@ def news_daily() -> None:
         ),
         profile_config=ProfileConfig(
             profile_name="wirehouse",
-            target_name="dev",
+            target_name=DBT_TARGET,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
