@@ -262,3 +262,112 @@ def test_migrate_to_lake_copies_the_file_warehouse(
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 1
     assert "already holds" in again.stderr
+
+
+def test_summary_and_query_read_the_lake_and_nothing_else(
+    nights: dict[str, Any], tmp_path: Path
+) -> None:
+    lake: Lake = nights["lake"]
+    env = night_env(
+        {
+            "WIREHOUSE_HOME": str(tmp_path),
+            "WIREHOUSE_WAREHOUSE": "ducklake",
+            "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
+            "WIREHOUSE_DUCKLAKE_DATA": lake.data,
+        }
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "wirehouse.cli", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+    summary = cli("summary")
+    assert summary.returncode == 0, summary.stderr
+    night_3 = nights["published"]["lake"][NIGHT_3]
+    assert f"Latest snapshot: {night_3['snapshot_id']}" in summary.stdout
+    assert f"{night_3['marts']['fct_articles']:>8} rows" in summary.stdout
+    assert "password" not in summary.stdout
+    query = cli("query", "select count(*) as n from marts.fct_articles")
+    assert query.returncode == 0, query.stderr
+    assert str(night_3["marts"]["fct_articles"]) in query.stdout
+    refused = cli("query", "select * from read_csv('/etc/passwd')")
+    assert refused.returncode == 1
+    assert "refused" in refused.stderr
+    written = cli("query", "delete from marts.fct_articles")
+    assert written.returncode == 1
+
+
+def test_lake_settings_name_a_missing_variable() -> None:
+    from wirehouse.config import warehouse_settings
+
+    assert warehouse_settings({})["warehouse_backend"] == "file"
+    with pytest.raises(ValueError, match="WIREHOUSE_DUCKLAKE_CATALOG"):
+        warehouse_settings({"WIREHOUSE_WAREHOUSE": "ducklake"})
+    with pytest.raises(ValueError, match="WIREHOUSE_DUCKLAKE_DATA"):
+        warehouse_settings({"WIREHOUSE_WAREHOUSE": "ducklake", "WIREHOUSE_DUCKLAKE_CATALOG": "x"})
+    with pytest.raises(ValueError, match="one of"):
+        warehouse_settings({"WIREHOUSE_WAREHOUSE": "lakehouse"})
+
+
+def test_lake_extensions_load_from_the_wheels_without_a_download() -> None:
+    from wirehouse.extensions import NO_DOWNLOAD_CONFIG
+    from wirehouse.warehouse import load_lake_extensions
+
+    con = duckdb.connect(config=dict(NO_DOWNLOAD_CONFIG))
+    try:
+        con.execute("SET autoinstall_extension_repository = 'http://127.0.0.1:9/'")
+        load_lake_extensions(con)
+        loaded = {
+            r[0]
+            for r in con.execute(
+                "select extension_name from duckdb_extensions() where loaded"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert {"ducklake", "postgres_scanner"} <= loaded
+
+
+WRITE_TABLES = """
+import sys
+from pathlib import Path
+from wirehouse import load
+from wirehouse.warehouse import Lake
+lake = Lake(sys.argv[1], sys.argv[2])
+print(load.load_run_date(lake, Path(sys.argv[3]), sys.argv[4], sys.argv[5].split(",")))
+"""
+
+
+def test_writers_of_different_tables_commit_side_by_side(nights: dict[str, Any]) -> None:
+    """In lake mode `stories`' load and `load_entities` leave the one-slot pool: started at
+    once, each re-loading night 3's own tables, both commit (DuckLake retries the commit that
+    lost the race, the changes do not conflict) and the lake still equals the file."""
+    from wirehouse.land import ENTITY_TABLES, STORY_TABLES
+
+    lake: Lake = nights["lake"]
+    landing = nights["lake_home"] / "landing"
+    writers = [
+        subprocess.Popen(
+            [
+                *(sys.executable, "-c", WRITE_TABLES),
+                *(lake.catalog, lake.data, str(landing), NIGHT_3, ",".join(tables)),
+            ],
+            env=night_env({}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for tables in (STORY_TABLES, ENTITY_TABLES)
+    ]
+    for writer in writers:
+        out, _ = writer.communicate(timeout=600)
+        assert writer.returncode == 0, out
+    file_con = duckdb.connect(str(nights["file"]), read_only=True)
+    lake_con = connect_lake(lake, read_only=True)
+    try:
+        for table in (*STORY_TABLES, *ENTITY_TABLES):
+            relation = f"landing.{table}"
+            assert contents(lake_con, relation) == contents(file_con, relation), relation
+    finally:
+        file_con.close()
+        lake_con.close()
