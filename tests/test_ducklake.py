@@ -305,6 +305,14 @@ def test_lake_settings_name_a_missing_variable() -> None:
         warehouse_settings({"WIREHOUSE_WAREHOUSE": "ducklake"})
     with pytest.raises(ValueError, match="WIREHOUSE_DUCKLAKE_DATA"):
         warehouse_settings({"WIREHOUSE_WAREHOUSE": "ducklake", "WIREHOUSE_DUCKLAKE_CATALOG": "x"})
+    with pytest.raises(ValueError, match="absolute"):
+        warehouse_settings(
+            {
+                "WIREHOUSE_WAREHOUSE": "ducklake",
+                "WIREHOUSE_DUCKLAKE_CATALOG": "x",
+                "WIREHOUSE_DUCKLAKE_DATA": "lake",
+            }
+        )
     with pytest.raises(ValueError, match="one of"):
         warehouse_settings({"WIREHOUSE_WAREHOUSE": "lakehouse"})
 
@@ -371,3 +379,34 @@ def test_writers_of_different_tables_commit_side_by_side(nights: dict[str, Any])
     finally:
         file_con.close()
         lake_con.close()
+
+
+DOCS = """
+import json, sys
+from pathlib import Path
+from wirehouse import pipeline
+from wirehouse.config import load_settings
+print(json.dumps(pipeline.docs_run(load_settings())))
+"""
+
+
+def test_dbt_docs_read_the_lakes_catalog(nights: dict[str, Any], tmp_path: Path) -> None:
+    """The DAG's `docs` task in lake mode: dbt's `ducklake` target (the profile's default
+    when WIREHOUSE_WAREHOUSE=ducklake) documents the marts from the lake's catalog."""
+    lake: Lake = nights["lake"]
+    env = night_env(
+        {
+            "WIREHOUSE_HOME": str(tmp_path),
+            "WIREHOUSE_WAREHOUSE": "ducklake",
+            "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
+            "WIREHOUSE_DUCKLAKE_DATA": lake.data,
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", DOCS], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    catalog = json.loads((tmp_path / "published" / "docs" / "catalog.json").read_text())
+    documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
+    assert {"fct_articles", "dim_stories", "fct_fetches"} <= documented
+    assert not (tmp_path / "wirehouse.duckdb").exists()

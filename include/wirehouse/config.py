@@ -173,8 +173,10 @@ def warehouse_settings(env: dict[str, str] | os._Environ[str]) -> dict[str, str]
         ):
             if not value:
                 raise ValueError(f"WIREHOUSE_WAREHOUSE=ducklake needs {name}")
-        if "://" not in data:  # a local or shared folder; a bucket URL is kept as written
-            data = str(Path(data).expanduser().resolve())
+        # dbt reads the variable as written (profiles.yml), and the lake records the path it
+        # was created with: a relative folder would mean another place in dbt's working copy
+        if "://" not in data and not Path(data).is_absolute():
+            raise ValueError(f"WIREHOUSE_DUCKLAKE_DATA must be an absolute path, got {data!r}")
     return {"warehouse_backend": backend, "ducklake_catalog": catalog, "ducklake_data": data}
 
 
