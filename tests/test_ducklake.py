@@ -410,3 +410,30 @@ def test_dbt_docs_read_the_lakes_catalog(nights: dict[str, Any], tmp_path: Path)
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     assert {"fct_articles", "dim_stories", "fct_fetches"} <= documented
     assert not (tmp_path / "wirehouse.duckdb").exists()
+
+
+def test_briefing_reads_the_lake_as_it_reads_the_published_copy(
+    nights: dict[str, Any], tmp_path: Path
+) -> None:
+    """In lake mode the briefing reads the lake (nothing is published as a copy): the night's
+    page says what file mode's page, from its published copy, says."""
+    from wirehouse import pipeline
+    from wirehouse.config import Settings
+
+    lake: Lake = nights["lake"]
+    file_settings = Settings(home=nights["file"].parent, sources_file=tmp_path / "unused.yml")
+    lake_settings = Settings(
+        home=tmp_path,
+        sources_file=tmp_path / "unused.yml",
+        warehouse_backend="ducklake",
+        ducklake_catalog=lake.catalog,
+        ducklake_data=lake.data,
+    )
+    from_file = pipeline.briefing_run(NIGHT_3, file_settings)
+    from_lake = pipeline.briefing_run(NIGHT_3, lake_settings)
+    assert from_lake["missing"] is None
+    assert from_lake["stories"] > 0
+    for key in ("stories", "new_articles", "places", "sources", "missing"):
+        assert from_lake[key] == from_file[key], key
+    page = Path(str(from_lake["page"])).read_text(encoding="utf-8")
+    assert page == Path(str(from_file["page"])).read_text(encoding="utf-8")

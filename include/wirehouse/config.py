@@ -180,14 +180,6 @@ def warehouse_settings(env: dict[str, str] | os._Environ[str]) -> dict[str, str]
     return {"warehouse_backend": backend, "ducklake_catalog": catalog, "ducklake_data": data}
 
 
-def dbt_target(env: dict[str, str] | os._Environ[str] | None = None) -> str:
-    """The dbt target (dbt_project/profiles.yml) for the warehouse backend: `dev` (the file)
-    or `ducklake`; the profile's default target is chosen the same way."""
-    env = os.environ if env is None else env
-    backend = (env.get("WIREHOUSE_WAREHOUSE") or FILE).strip().lower()
-    return "ducklake" if backend == DUCKLAKE else "dev"
-
-
 def local_roots(value: str) -> tuple[Path, ...]:
     """`WIREHOUSE_LOCAL_ROOTS`: extra folders, separated like PATH (``:`` on Linux), that a
     sources file's local `files` and `url_lists` may read besides its own folder. Empty by
