@@ -107,6 +107,14 @@ def night_of(params: dict[str, Any], logical_date: Any, dag_run: Any) -> str:
     return run_date((params or {}).get("run_date"), logical_date, run_after)
 
 
+# WIREHOUSE_WAREHOUSE=ducklake (docs/ducklake.md): the warehouse is a DuckLake, where writers of
+# different tables commit side by side. load, stories and load_entities each write their own
+# landing tables (and a night's order is kept by the dependencies, other nights by the writer
+# lease), so they leave the one-slot pool; dbt, publish and docs keep it (two dbt builds would
+# write the same marts). The dbt target follows the backend (profiles.yml).
+LAKE = os.environ.get("WIREHOUSE_WAREHOUSE", "file").strip().lower() == "ducklake"
+LANDING_WRITER_POOL = "default_pool" if LAKE else WRITER_POOL
+DBT_TARGET = "ducklake" if LAKE else "dev"
 # the run's night for templated fields, as _run_date() computes it for the Python tasks
 RUN_DATE_TEMPLATE = "{{ wirehouse_night(params, logical_date, dag_run) }}"
 
@@ -315,7 +323,7 @@ def news_daily() -> None:
 
         return pipeline.land_run(_run_date(), sources, list(collected), _run_settings())
 
-    @task(pool=WRITER_POOL, execution_timeout=HEAVY_TIMEOUT)
+    @task(pool=LANDING_WRITER_POOL, execution_timeout=HEAVY_TIMEOUT)
     def load(landed: dict[str, str]) -> dict[str, int]:
         """Replace the run date in the warehouse's landing schema."""
         from wirehouse import pipeline
@@ -323,7 +331,7 @@ def news_daily() -> None:
         _hold_writer_lease(get_current_context()["run_id"])
         return pipeline.load_run(_run_date(), _run_settings())
 
-    @task(pool=WRITER_POOL, execution_timeout=HEAVY_TIMEOUT)
+    @task(pool=LANDING_WRITER_POOL, execution_timeout=HEAVY_TIMEOUT)
     def stories(loaded: dict[str, int]) -> dict[str, int]:
         """Deduplicate and cluster the night's new articles into stories."""
         from wirehouse import pipeline
@@ -338,7 +346,7 @@ def news_daily() -> None:
 
         return pipeline.entities_run(_run_date(), _run_settings())
 
-    @task(pool=WRITER_POOL)
+    @task(pool=LANDING_WRITER_POOL)
     def load_entities(recognised: dict[str, int]) -> dict[str, int]:
         """Replace the run date's entity rows in the warehouse."""
         from wirehouse import pipeline
@@ -413,7 +421,7 @@ def news_daily() -> None:
         ),
         profile_config=ProfileConfig(
             profile_name="wirehouse",
-            target_name="dev",
+            target_name=DBT_TARGET,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         execution_config=ExecutionConfig(

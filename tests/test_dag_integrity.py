@@ -303,3 +303,25 @@ def test_cpu_heavy_tasks_have_a_pool(dagbag) -> None:  # type: ignore[no-untyped
     assert dag.get_task("stories").pool == "duckdb_writer"
     makefile = (ROOT / "Makefile").read_text()
     assert "airflow pools set cpu_heavy" in makefile
+
+
+def test_lake_mode_frees_the_landing_writers_and_targets_the_lake(
+    dbt_manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WIREHOUSE_WAREHOUSE=ducklake (docs/ducklake.md): load, stories and load_entities write
+    their own lake tables and leave the one-slot pool; dbt, publish and docs keep it, and
+    cosmos runs dbt with the profile's `ducklake` target."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("WIREHOUSE_WAREHOUSE", "ducklake")
+    bag = DagBag(
+        dag_folder=ROOT / "dags", known_pools={"default_pool", "duckdb_writer", "cpu_heavy"}
+    )
+    assert bag.import_errors == {}
+    dag = bag.dags["news_daily"]
+    for task_id in ("load", "stories", "load_entities"):
+        assert dag.get_task(task_id).pool == "default_pool", task_id
+    for task_id in ("dbt.dbt_producer_watcher", "dbt.dbt_project_test", "publish", "docs"):
+        assert dag.get_task(task_id).pool == "duckdb_writer", task_id
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    assert producer.profile_config.target_name == "ducklake"

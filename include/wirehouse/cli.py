@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ import duckdb
 from wirehouse.config import Settings, load_settings
 from wirehouse.extensions import NO_DOWNLOAD_CONFIG, ExtensionMissing, load_extension
 from wirehouse.publish import PUBLISHED_DB, mart_counts, search
+from wirehouse.warehouse import Lake, connect_lake
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -96,10 +98,46 @@ def search_example(headline: str | None) -> str:
     return " ".join(longest).lower() or "election results"
 
 
+def _lake_reader(lake: Lake) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the lake that reaches nothing else: the lake's data folder is
+    the only one it may read (a bucket URL: none but the lake's), then the configuration is
+    locked, as `_reader` does for the published copy."""
+    con = connect_lake(lake, read_only=True)
+    if "://" not in lake.data:
+        quoted = lake.data.replace("'", "''")
+        con.execute(f"SET allowed_directories = ['{quoted}']")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _lake_summary(settings: Settings) -> int:
+    """Lake mode's summary: the lake, its latest snapshot and the marts' rows at it."""
+    from wirehouse.publish.lake import publish_lake
+
+    lake = Lake(settings.ducklake_catalog, settings.ducklake_data)
+    info = publish_lake(lake)
+    print(f"Warehouse: {info['warehouse']}")
+    print(f"Latest snapshot: {info['snapshot_id']} (readers pin one with AT (VERSION => n))")
+    for name, count in dict(info["marts"]).items():  # type: ignore[call-overload]
+        print(f"  marts.{name:<20} {count:>8} rows")
+    example = (
+        "select headline, article_count, source_count "
+        "from marts.dim_stories order by article_count desc limit 10"
+    )
+    print("Try:")
+    print(f'  .venv/bin/wirehouse query "{example}"')
+    print("  or attach it read-only yourself (docs/ducklake.md, Readers)")
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     """Reads only the published copy: the live warehouse belongs to the night's writer, and
-    opening it here could make a night's task wait or fail on the lock."""
+    opening it here could make a night's task wait or fail on the lock. In lake mode it reads
+    the lake's latest snapshot (nothing is copied in that mode)."""
     settings = load_settings()
+    if settings.lake:
+        return _lake_summary(settings)
     published = _published(settings)
     if published is None:
         return 1
@@ -137,10 +175,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_query(args: argparse.Namespace) -> int:
     settings = load_settings()
     path = settings.warehouse if args.live else settings.published_dir / PUBLISHED_DB
-    if not path.exists():
+    if settings.lake:  # the lake's latest snapshot: readers never block its writers
+        con = _lake_reader(Lake(settings.ducklake_catalog, settings.ducklake_data))
+    elif not path.exists():
         print(f"no warehouse at {path} yet: run `make run`", file=sys.stderr)
         return 1
-    con = _reader(path)
+    else:
+        con = _reader(path)
     try:
         result = con.sql(args.sql)
         if result is not None:  # a statement without rows (SET, PRAGMA ...) returns None
@@ -161,7 +202,15 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    published = _published(load_settings())
+    settings = load_settings()
+    if settings.lake:
+        print(
+            "search reads the published copy's full-text index, which only file mode "
+            "publishes (docs/ducklake.md)",
+            file=sys.stderr,
+        )
+        return 1
+    published = _published(settings)
     if published is None:
         return 1
     if args.limit < 1:
@@ -222,7 +271,7 @@ def _cmd_migrate_ids(args: argparse.Namespace) -> int:
     from wirehouse.urls import CANONICAL_VERSION
 
     settings = load_settings()
-    con = load.connect(settings.warehouse)
+    con = load.connect(settings.warehouse_target)
     try:
         load.ensure_schema(con)
         before = migrate_ids.stored_version(con)
@@ -241,11 +290,37 @@ def _cmd_migrate_ids(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate_to_lake(args: argparse.Namespace) -> int:
+    from wirehouse.lake_migrate import LakeNotEmpty, migrate_to_lake
+    from wirehouse.warehouse import describe
+
+    settings = load_settings({**os.environ, "WIREHOUSE_WAREHOUSE": "ducklake"})
+    source = args.source.expanduser().resolve() if args.source else settings.warehouse
+    target = settings.warehouse_target
+    try:
+        counts = migrate_to_lake(source, target)  # type: ignore[arg-type]
+    except (LakeNotEmpty, FileNotFoundError) as exc:
+        print(f"migrate-to-lake failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Copied {source} into {describe(target)}:")
+    for table, count in counts.items():
+        print(f"  {table:<40} {count:>8} rows")
+    print("Now set WIREHOUSE_WAREHOUSE=ducklake; the next night's dbt recreates the views.")
+    return 0
+
+
 def _cmd_rebuild(args: argparse.Namespace) -> int:
     from wirehouse.lease import LeaseHeld
     from wirehouse.rebuild import rebuild
 
     settings = load_settings()
+    if settings.lake:
+        print(
+            "rebuild makes a new warehouse file; in lake mode, reload the landing zone into an "
+            "empty lake instead (docs/ducklake.md)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         result = rebuild(settings, build_marts=not args.no_dbt)
     except (LeaseHeld, RuntimeError) as exc:
@@ -293,6 +368,17 @@ def build_parser() -> argparse.ArgumentParser:
     reb = sub.add_parser("rebuild", help="rebuild the warehouse from the landing zone")
     reb.add_argument("--no-dbt", action="store_true", help="load the landing tables only")
     reb.set_defaults(func=_cmd_rebuild)
+    lake = sub.add_parser(
+        "migrate-to-lake",
+        help="copy the file warehouse into the DuckLake named by WIREHOUSE_DUCKLAKE_*",
+    )
+    lake.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="the warehouse file (default: $WIREHOUSE_HOME/wirehouse.duckdb)",
+    )
+    lake.set_defaults(func=_cmd_migrate_to_lake)
     mig = sub.add_parser("migrate-ids", help="move history to the current article ids")
     mig.add_argument("--force", action="store_true", help="run even when already current")
     mig.set_defaults(func=_cmd_migrate_ids)

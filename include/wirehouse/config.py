@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from wirehouse import __version__
+from wirehouse.warehouse import BACKENDS, DUCKLAKE, FILE, Lake
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = PACKAGE_DIR.parent
@@ -87,11 +88,29 @@ class Settings:
     # the shipped settings. The story benchmark runs held-out sets with settings fitted
     # on the other sets through it.
     story_config: Path | None = None
+    # `file` (one DuckDB file under home) or `ducklake` (catalog in PostgreSQL, data as
+    # Parquet under ducklake_data; docs/ducklake.md)
+    warehouse_backend: str = FILE
+    ducklake_catalog: str = ""  # a libpq string: "host=… port=… dbname=… user=…"
+    ducklake_data: str = ""  # a folder or bucket URL for the lake's Parquet files
 
     @property
     def warehouse(self) -> Path:
-        """The single DuckDB file; only the loader and dbt write it."""
+        """The single DuckDB file of file mode; only the loader and dbt write it."""
         return self.home / "wirehouse.duckdb"
+
+    @property
+    def lake(self) -> bool:
+        """Whether the warehouse is a DuckLake."""
+        return self.warehouse_backend == DUCKLAKE
+
+    @property
+    def warehouse_target(self) -> Path | Lake:
+        """What the writers and readers connect to (`wirehouse.warehouse.connect`): the file,
+        or the lake."""
+        if self.lake:
+            return Lake(catalog=self.ducklake_catalog, data=self.ducklake_data)
+        return self.warehouse
 
     @property
     def landing_dir(self) -> Path:
@@ -118,7 +137,8 @@ class Settings:
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from `WIREHOUSE_HOME`, `WIREHOUSE_SOURCES`, `WIREHOUSE_USER_AGENT`,
-    `WIREHOUSE_LOCAL_ROOTS` and `WIREHOUSE_STORY_CONFIG`."""
+    `WIREHOUSE_LOCAL_ROOTS`, `WIREHOUSE_STORY_CONFIG` and the warehouse's
+    `WIREHOUSE_WAREHOUSE`, `WIREHOUSE_DUCKLAKE_CATALOG`, `WIREHOUSE_DUCKLAKE_DATA`."""
     env = os.environ if environ is None else environ
     home = Path(env.get("WIREHOUSE_HOME") or "data").expanduser().resolve()
     sources = Path(env.get("WIREHOUSE_SOURCES") or DEFAULT_SOURCES).expanduser().resolve()
@@ -133,7 +153,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             if env.get("WIREHOUSE_STORY_CONFIG")
             else None
         ),
+        **warehouse_settings(env),
     )
+
+
+def warehouse_settings(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """The warehouse backend's settings from the environment; a lake without its catalog or
+    data path is an error naming the variable (at the first task, not in the middle of a
+    night)."""
+    backend = (env.get("WIREHOUSE_WAREHOUSE") or FILE).strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"WIREHOUSE_WAREHOUSE must be one of {BACKENDS}, got {backend!r}")
+    catalog = (env.get("WIREHOUSE_DUCKLAKE_CATALOG") or "").strip()
+    data = (env.get("WIREHOUSE_DUCKLAKE_DATA") or "").strip()
+    if backend == DUCKLAKE:
+        for name, value in (
+            ("WIREHOUSE_DUCKLAKE_CATALOG", catalog),
+            ("WIREHOUSE_DUCKLAKE_DATA", data),
+        ):
+            if not value:
+                raise ValueError(f"WIREHOUSE_WAREHOUSE=ducklake needs {name}")
+        # dbt reads the variable as written (profiles.yml), and the lake records the path it
+        # was created with: a relative folder would mean another place in dbt's working copy
+        if "://" not in data and not Path(data).is_absolute():
+            raise ValueError(f"WIREHOUSE_DUCKLAKE_DATA must be an absolute path, got {data!r}")
+    return {"warehouse_backend": backend, "ducklake_catalog": catalog, "ducklake_data": data}
 
 
 def local_roots(value: str) -> tuple[Path, ...]:

@@ -101,4 +101,6 @@ def run_entities(settings: Settings, run_date: str) -> dict[str, int]:
 
 def load_entities(settings: Settings, run_date: str) -> dict[str, int]:
     """Replace tonight's rows of the entity tables in the warehouse (writer pool)."""
-    return load.load_run_date(settings.warehouse, settings.landing_dir, run_date, ENTITY_TABLES)
+    return load.load_run_date(
+        settings.warehouse_target, settings.landing_dir, run_date, ENTITY_TABLES
+    )

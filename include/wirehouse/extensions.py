@@ -10,6 +10,8 @@ this module finds that file for the running DuckDB and `LOAD`s it by path.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +23,14 @@ NO_DOWNLOAD_CONFIG: dict[str, str | bool] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
+
+
+# Extensions whose binary is named after the wheel but whose entry point (and DuckDB's name for
+# them) is another: DuckDB derives the entry point `<name>_duckdb_cpp_init` from the file name it
+# LOADs, so the wheel's `postgres.duckdb_extension` must be loaded as `postgres_scanner…`
+# ("did not contain the expected entrypoint function 'postgres_duckdb_cpp_init'" otherwise,
+# seen with duckdb-extension-postgres 1.5.5).
+ENTRY_POINT_NAMES = {"postgres": "postgres_scanner"}
 
 
 class ExtensionMissing(RuntimeError):
@@ -45,9 +55,32 @@ def extension_path(name: str) -> Path:
     return path
 
 
+def _loadable_path(name: str) -> Path:
+    """The wheel's file, or for an extension in ENTRY_POINT_NAMES a symbolic link to it named
+    after its entry point, in a folder of this user's under the temporary directory (the
+    wheel's own folder may be read-only, as in the image)."""
+    path = extension_path(name)
+    entry = ENTRY_POINT_NAMES.get(name)
+    if entry is None:
+        return path
+    folder = Path(tempfile.gettempdir()) / f"wirehouse-duckdb-extensions-{os.getuid()}"
+    link = folder / f"v{duckdb.__version__}" / f"{entry}.duckdb_extension"
+    if link.is_symlink() and link.resolve() == path.resolve():
+        return link
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():  # another user's folder could swap the binary
+        raise ExtensionMissing(f"DuckDB extension {name!r}: {folder} belongs to another user")
+    link.parent.mkdir(exist_ok=True)
+    tmp = link.with_name(f"{link.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(path)
+    os.replace(tmp, link)  # atomic: tasks starting at once each see a whole link
+    return link
+
+
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Load extension `name` into `con` from its wheel. Call it before turning external
     access off: loading reads a file, which that setting forbids."""
-    path = extension_path(name)
+    path = _loadable_path(name)
     quoted = path.as_posix().replace("'", "''")
     con.execute(f"LOAD '{quoted}'")

@@ -1,8 +1,10 @@
-"""Loading: the landing partitions of one run date into the DuckDB warehouse.
+"""Loading: the landing partitions of one run date into the warehouse (a DuckDB file, or a
+DuckLake: `wirehouse.warehouse`).
 
 This is the warehouse's only Python writer (dbt is the other, and the DAG runs both in the
-one-slot ``duckdb_writer`` pool). A run date is loaded in one transaction that first
-deletes that date's rows, so re-loading a day is idempotent and readers never see half a day.
+one-slot ``duckdb_writer`` pool; in lake mode see docs/ducklake.md). A run date is loaded
+in one transaction that first deletes that date's rows, so re-loading a day is idempotent
+and readers never see half a day.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import pyarrow as pa
 
 from wirehouse import migrate_ids
 from wirehouse.land import COLLECTOR_TABLES, SCHEMAS, partition_dir
+from wirehouse.warehouse import Lake
+from wirehouse.warehouse import connect as connect_warehouse
 
 SCHEMA = "landing"
-MEMORY_LIMIT = "1GB"
 ARROW_TO_DUCKDB = {
     pa.string(): "varchar",
     pa.date32(): "date",
@@ -39,20 +42,9 @@ def ddl(table: str) -> str:
     return f"create table if not exists {SCHEMA}.{table} ({cols})"
 
 
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(warehouse))
-    except duckdb.IOException as exc:  # a damaged file fails every night until it is rebuilt
-        raise duckdb.IOException(
-            f"{exc}\nThe warehouse is derived from the landing zone: `wirehouse rebuild` "
-            "makes a new one from it and swaps it in."
-        ) from exc
-    con.execute("set TimeZone = 'UTC'")
-    # the nightly tasks share a small machine with Airflow: DuckDB's default (80% of RAM)
-    # would let one load hold gigabytes of cache
-    con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-    return con
+def connect(warehouse: Path | Lake) -> duckdb.DuckDBPyConnection:
+    """A writer's connection to the warehouse, the file or the lake (`wirehouse.warehouse`)."""
+    return connect_warehouse(warehouse)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -96,7 +88,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def load_run_date(
-    warehouse: Path,
+    warehouse: Path | Lake,
     landing_dir: Path,
     run_date: str,
     tables: Iterable[str] = COLLECTOR_TABLES,

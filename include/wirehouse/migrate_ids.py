@@ -381,7 +381,9 @@ def migrate_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def stored_version(con: duckdb.DuckDBPyConnection) -> int:
     """The canonicalisation version the warehouse's ids were made with."""
     con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute(f"create table if not exists {META_TABLE} (key varchar primary key, value varchar)")
+    # no primary key: DuckLake has none ("PRIMARY KEY/UNIQUE constraints are not supported");
+    # upgrade keeps the key unique by deleting before it inserts
+    con.execute(f"create table if not exists {META_TABLE} (key varchar, value varchar)")
     rows = con.execute(f"select value from {META_TABLE} where key = ?", [VERSION_KEY]).fetchall()
     return int(rows[0][0]) if rows else LEGACY_VERSION
 
@@ -396,9 +398,8 @@ def upgrade(
         return None
     stored_version(con)  # creates the meta table when forced on a new warehouse
     result = {"landing": migrate_landing(con, landing_dir), "warehouse": migrate_warehouse(con)}
-    con.execute(
-        f"insert or replace into {META_TABLE} values (?, ?)", [VERSION_KEY, str(CANONICAL_VERSION)]
-    )
+    con.execute(f"delete from {META_TABLE} where key = ?", [VERSION_KEY])
+    con.execute(f"insert into {META_TABLE} values (?, ?)", [VERSION_KEY, str(CANONICAL_VERSION)])
     for name in ("mig_url", "mig_id", "mig_night", "mig_story", "mig_rows", "mig_part"):
         con.execute(f"drop table if exists {name}")
     return result

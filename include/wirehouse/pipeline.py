@@ -37,6 +37,7 @@ from wirehouse.extract import rebody
 from wirehouse.fetch import Fetcher, FetchResult
 from wirehouse.sources import Source, load_sources
 from wirehouse.urls import CANONICAL_VERSION
+from wirehouse.warehouse import Lake
 
 log = logging.getLogger(__name__)
 
@@ -645,7 +646,9 @@ def _first_per_article(table: pa.Table) -> pa.Table:
 def load_run(run_date: str, settings: Settings) -> dict[str, int]:
     """Load the run date's landing partitions into the warehouse (idempotent)."""
     started = time.monotonic()
-    counts = load.load_run_date(settings.warehouse, settings.landing_dir, _check_date(run_date))
+    counts = load.load_run_date(
+        settings.warehouse_target, settings.landing_dir, _check_date(run_date)
+    )
     _log_loaded("load", counts, started)
     return counts
 
@@ -684,9 +687,17 @@ def load_entities_run(run_date: str, settings: Settings) -> dict[str, int]:
 def publish_run(settings: Settings) -> dict[str, object]:
     """Publish the night for readers: the read-only copy (with its search index) and the marts'
     Parquet snapshot, swapped in whole. The result's `cost` (seconds per stage, bytes
-    written) is what `make bench-night` prints."""
-    log.info("publish: copying %s to %s", settings.warehouse, settings.published_dir)
-    result = publish.publish(settings.warehouse, settings.published_dir)
+    written) is what `make bench-night` prints. In lake mode readers read the lake's
+    snapshots and nothing is copied: only the night's snapshot and counts are recorded
+    (`wirehouse.publish.lake`)."""
+    if settings.lake:
+        from wirehouse.publish.lake import publish_lake
+
+        log.info("publish: recording the lake's snapshot (nothing is copied in lake mode)")
+        result = publish_lake(Lake(settings.ducklake_catalog, settings.ducklake_data))
+    else:
+        log.info("publish: copying %s to %s", settings.warehouse, settings.published_dir)
+        result = publish.publish(settings.warehouse, settings.published_dir)
     log.info(
         "publish: snapshot %s, marts %s, cost %s",
         result["snapshot_id"],
@@ -698,11 +709,12 @@ def publish_run(settings: Settings) -> dict[str, object]:
 
 def briefing_run(run_date: str, settings: Settings) -> dict[str, object]:
     """Write the night's briefing page and the index under `published/briefing/` from the
-    published copy (read-only); a night with nothing still gets a page saying so."""
+    published copy (read-only; in lake mode, the lake read-only); a night with nothing still
+    gets a page saying so."""
     from wirehouse import briefing
 
     return briefing.write_briefing(
-        settings.published_dir / "wirehouse.duckdb",
+        settings.warehouse_target if settings.lake else settings.published_dir / "wirehouse.duckdb",
         settings.published_dir / "briefing",
         date.fromisoformat(_check_date(run_date)),
     )
@@ -828,7 +840,7 @@ def reextract(
         )
         _rewrite_collection(settings, run_date, fetches, ordered)
         if load_warehouse:
-            load.load_run_date(settings.warehouse, settings.landing_dir, run_date)
+            load.load_run_date(settings.warehouse_target, settings.landing_dir, run_date)
         summary[run_date] = {
             "pages": redone,
             "articles": len(articles),

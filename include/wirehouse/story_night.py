@@ -281,7 +281,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
     articles = _tonight(settings, run_date)
     night = observed_at(run_date)
     vocabulary = textvec.Vocabulary()
-    con = load.connect(settings.warehouse)
+    con = load.connect(settings.warehouse_target)
     try:
         load.ensure_schema(con)
         times = [a["published_at"] or night for a in articles]
@@ -335,7 +335,9 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
     )
     for table in STORY_TABLES:
         land.write_partition(settings.landing_dir, table, run_date, tables[table])
-    loaded = load.load_run_date(settings.warehouse, settings.landing_dir, run_date, STORY_TABLES)
+    loaded = load.load_run_date(
+        settings.warehouse_target, settings.landing_dir, run_date, STORY_TABLES
+    )
     steps.done("tables written and loaded")
     return loaded
 

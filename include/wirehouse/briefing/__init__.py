@@ -16,12 +16,14 @@ from datetime import date
 from pathlib import Path
 
 from wirehouse.briefing import marts, output, page, shape
+from wirehouse.warehouse import Lake
 
 
-def build(published: Path, run_date: date) -> shape.Briefing:
+def build(published: Path | Lake, run_date: date) -> shape.Briefing:
     """The night's briefing content; an empty one (saying why) when there is no published
-    copy or it has no marts yet."""
-    if not published.exists():
+    copy or it has no marts yet. In lake mode `published` is the lake, read at its latest
+    snapshot."""
+    if isinstance(published, Path) and not published.exists():
         return shape.briefing(
             shape.NightData(run_date=run_date, missing="no published warehouse yet"), [], [], []
         )
@@ -35,7 +37,7 @@ def build(published: Path, run_date: date) -> shape.Briefing:
     return shape.briefing(data, top, articles, entities)
 
 
-def write_briefing(published: Path, out_dir: Path, run_date: date) -> dict[str, object]:
+def write_briefing(published: Path | Lake, out_dir: Path, run_date: date) -> dict[str, object]:
     """Write the night's page, refresh the index and the assets; returns what was written
     (paths and counts, JSON-safe for the Airflow task's return value)."""
     b = build(published, run_date)

@@ -32,6 +32,7 @@ from wirehouse.briefing.shape import (
     window,
 )
 from wirehouse.extensions import NO_DOWNLOAD_CONFIG
+from wirehouse.warehouse import Lake, connect_lake
 
 Row = TypeVar("Row")
 
@@ -67,8 +68,10 @@ inner join nights as n on n.fetched_at = a.first_seen_at
 """
 
 
-def connect(published: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection that never fetches an extension."""
+def connect(published: Path | Lake) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that never fetches an extension (the lake: attached read-only)."""
+    if isinstance(published, Lake):
+        return connect_lake(published, read_only=True)
     return duckdb.connect(str(published), read_only=True, config=dict(NO_DOWNLOAD_CONFIG))
 
 
