@@ -15,7 +15,24 @@ from importlib import metadata
 from pathlib import Path
 
 from wirehouse import __version__
-from wirehouse.warehouse import BACKENDS, DUCKLAKE, FILE, Lake
+
+# the warehouse backends (wirehouse.warehouse opens them; WIREHOUSE_WAREHOUSE picks one)
+FILE = "file"
+DUCKLAKE = "ducklake"
+BACKENDS = (FILE, DUCKLAKE)
+
+
+@dataclass(frozen=True)
+class Lake:
+    """A DuckLake: its catalog database (a libpq string for PostgreSQL) and its data path."""
+
+    catalog: str
+    data: str
+
+    def attach_path(self) -> str:
+        """The ATTACH path: ``ducklake:postgres:<libpq string>``."""
+        return f"ducklake:postgres:{self.catalog}"
+
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = PACKAGE_DIR.parent

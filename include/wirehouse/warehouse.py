@@ -13,33 +13,20 @@ wheels (`wirehouse.extensions`), never downloaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+# FILE, DUCKLAKE, BACKENDS and Lake live in config (which the DAG file imports and which must
+# not load duckdb); re-exported here beside the connections that use them
+from wirehouse.config import BACKENDS, DUCKLAKE, FILE, Lake  # noqa: F401
 from wirehouse.extensions import NO_DOWNLOAD_CONFIG, load_extension
 
-FILE = "file"
-DUCKLAKE = "ducklake"
-BACKENDS = (FILE, DUCKLAKE)
 # the catalog name of the warehouse in every connection: the file's stem, the lake's alias
 CATALOG = "wirehouse"
 # the nightly tasks share a small machine with Airflow: DuckDB's default (80% of RAM) would
 # let one load hold gigabytes of cache
 MEMORY_LIMIT = "1GB"
-
-
-@dataclass(frozen=True)
-class Lake:
-    """A DuckLake: its catalog database (a libpq string for PostgreSQL) and its data path."""
-
-    catalog: str
-    data: str
-
-    def attach_path(self) -> str:
-        """The ATTACH path: ``ducklake:postgres:<libpq string>``."""
-        return f"ducklake:postgres:{self.catalog}"
 
 
 def _quote(value: str) -> str:
