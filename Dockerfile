@@ -53,9 +53,15 @@ RUN pip install --no-cache-dir --no-deps --editable /opt/airflow \
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 dbt_project/ /opt/airflow/dbt_project/
 
+# No usage metrics leave a container started from this image, with or without compose:
+# cosmos' telemetry (all three switches cosmos/settings.py reads) and dbt's usage stats.
 ENV WIREHOUSE_HOME=/opt/airflow/data \
     WIREHOUSE_SOURCES=/opt/airflow/include/sources.yml \
-    DBT_PROFILES_DIR=/opt/airflow/dbt_project
+    DBT_PROFILES_DIR=/opt/airflow/dbt_project \
+    AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
+    DO_NOT_TRACK=1 \
+    SCARF_NO_ANALYTICS=true \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False
 
 # 4) The manifest cosmos renders the dbt task group from
 #    (dbt_project/target/manifest.json). dbt parse reads profiles.yml (which needs
