@@ -35,6 +35,8 @@ WORKDIR /opt/airflow
 
 # 1) Locked third-party dependencies. apache-airflow is named with the image's version
 #    (AIRFLOW_VERSION is set by the base image) so pip can never up- or downgrade it.
+#    The lock holds Airflow's celery and postgres extras (Celery provider, celery, redis,
+#    psycopg2, asyncpg): the image runs the versions `make test-deploy` runs natively.
 COPY --from=requirements --chown=airflow:0 /tmp/wirehouse/requirements.txt /opt/airflow/requirements.txt
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/airflow/requirements.txt \
     && python -c "import os, airflow; v = airflow.__version__; \
