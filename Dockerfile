@@ -35,6 +35,8 @@ WORKDIR /opt/airflow
 
 # 1) Locked third-party dependencies. apache-airflow is named with the image's version
 #    (AIRFLOW_VERSION is set by the base image) so pip can never up- or downgrade it.
+#    The lock holds Airflow's celery and postgres extras (Celery provider, celery, redis,
+#    psycopg2, asyncpg): the image runs the versions `make test-deploy` runs natively.
 COPY --from=requirements --chown=airflow:0 /tmp/wirehouse/requirements.txt /opt/airflow/requirements.txt
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/airflow/requirements.txt \
     && python -c "import os, airflow; v = airflow.__version__; \
@@ -53,9 +55,15 @@ RUN pip install --no-cache-dir --no-deps --editable /opt/airflow \
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 dbt_project/ /opt/airflow/dbt_project/
 
+# No usage metrics leave a container started from this image, with or without compose:
+# cosmos' telemetry (all three switches cosmos/settings.py reads) and dbt's usage stats.
 ENV WIREHOUSE_HOME=/opt/airflow/data \
     WIREHOUSE_SOURCES=/opt/airflow/include/sources.yml \
-    DBT_PROFILES_DIR=/opt/airflow/dbt_project
+    DBT_PROFILES_DIR=/opt/airflow/dbt_project \
+    AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
+    DO_NOT_TRACK=1 \
+    SCARF_NO_ANALYTICS=true \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False
 
 # 4) The manifest cosmos renders the dbt task group from
 #    (dbt_project/target/manifest.json). dbt parse reads profiles.yml (which needs

@@ -9,8 +9,12 @@ export AIRFLOW_HOME := $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
+# no usage metrics leave the machine (as docker-compose.yaml and the Dockerfile):
+# dbt's, and cosmos' telemetry (cosmos/settings.py reads all three of its switches)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
+export SCARF_NO_ANALYTICS := true
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 RUN_DATE ?= $(shell date -u -d yesterday +%F)
 
 # uv from PATH, else a private copy bootstrapped with pip into .tools/
@@ -18,11 +22,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV_BIN := $(CURDIR)/.venv/bin
 DBT_FLAGS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: help setup run test lint browser services dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities bench-night
+.PHONY: help setup run test test-deploy lint browser services dbt-parse dbt-build clean bench-fetch bench-extract bench-stories bench-entities bench-night
 
 help:
 	@echo "make run   - set up, then run the nightly DAG once for RUN_DATE (default: yesterday UTC)"
 	@echo "make test  - set up, then run ruff, pytest (unit, dbt, end-to-end DAG) and dbt's tests"
+	@echo "make test-deploy - the production topology natively: Postgres, Redis, two Celery workers, two nights"
 	@echo "make bench-fetch - fetch-stage benchmark (2,000 pages, 50 local hosts), then the memory cases"
 	@echo "make bench-extract - extraction quality/speed: wirehouse vs trafilatura (../shared data)"
 	@echo "make bench-stories - story quality on five sets fitted leave-one-set-out vs a TF-IDF baseline, origin/derivation, 100k-article scale"
@@ -88,6 +93,11 @@ services:
 
 test: setup lint browser services
 	$(VENV_BIN)/pytest
+
+# the production topology of docker-compose.yaml run natively (tests/test_deploy.py, marker
+# deploy, which plain `pytest` deselects): several minutes
+test-deploy: setup services
+	$(VENV_BIN)/pytest -m deploy tests/test_deploy.py
 
 clean:
 	rm -rf .airflow data dbt_project/target dbt_project/logs

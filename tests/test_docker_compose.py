@@ -7,7 +7,11 @@ with the common settings it inherits.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -284,3 +288,227 @@ def test_bi_image_bundles_the_duckdb_driver_on_glibc(services: dict) -> None:
 
 def test_bi_volume_is_declared(compose: dict) -> None:
     assert "metabase-app" in (compose.get("volumes") or {})
+
+
+# --- compose, kept true: everything it names exists (issue 17) ----------------------------
+
+# Variables read by the official image's entrypoint (docs/docker-stack/entrypoint.rst of
+# apache/airflow), not by anything installed here: they cannot be checked without the image.
+IMAGE_ENTRYPOINT_VARIABLES = {
+    "_AIRFLOW_DB_MIGRATE",
+    "_PIP_ADDITIONAL_REQUIREMENTS",
+    "CONNECTION_CHECK_MAX_COUNT",
+    "DUMB_INIT_SETSID",
+}
+# Read by the postgres image's entrypoint (https://hub.docker.com/_/postgres).
+POSTGRES_IMAGE_VARIABLES = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+SITE_PACKAGES = Path(yaml.__file__).resolve().parents[1]
+USAGE_METRICS_OFF = {
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "false",
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "true",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}
+
+
+def _all_variables(services: dict) -> set[str]:
+    return {key for service in services.values() for key in _environment(service)}
+
+
+def _header(raw: str) -> str:
+    return raw[: raw.index("\n---\n")]
+
+
+def test_build_contexts_hold_a_dockerfile(services: dict) -> None:
+    for name, service in services.items():
+        build = service.get("build")
+        if build is None:
+            assert re.fullmatch(r"[\w./-]+:[\w.-]+", service["image"]), (name, service["image"])
+            assert not service["image"].endswith(":latest"), f"{name}: pin the image's tag"
+            continue
+        context = build.get("context") if isinstance(build, dict) else build
+        dockerfile = (
+            build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+        )
+        assert (ROOT / context / dockerfile).is_file(), f"{name}: no {context}/{dockerfile}"
+
+
+def test_bind_mounts_exist(services: dict, compose: dict) -> None:
+    declared = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        for spec in _volume_specs(service):
+            if spec["type"] == "bind":
+                assert (ROOT / spec["source"]).exists(), f"{name} mounts missing {spec['source']}"
+            else:
+                assert spec["source"] in declared, f"{name}: volume {spec['source']} undeclared"
+
+
+def test_commands_and_settings_exist_in_airflow(services: dict) -> None:
+    """Every Airflow command compose runs (services, healthchecks, airflow-init's script) parses
+    with Airflow's own CLI parser, and every AIRFLOW__SECTION__KEY is an option Airflow or an
+    installed provider defines (or cosmos reads), checked in one child process (the parser
+    includes the celery commands only under the CeleryExecutor)."""
+    commands = [f"airflow {_command(services[name])}" for name in AIRFLOW_COMMANDS]
+    for service in services.values():
+        test = (service.get("healthcheck") or {}).get("test") or []
+        commands += [t for t in test[1:] if t.startswith("airflow ")]
+    commands += re.findall(r"^\s*/entrypoint (airflow .+)$", _init_script(services), re.MULTILINE)
+    commands = [c.replace('"$${HOSTNAME}"', "host") for c in commands]
+    options = sorted(k for k in _all_variables(services) if k.startswith("AIRFLOW__"))
+    script = """
+import json, shlex, sys
+from airflow.cli.cli_parser import get_parser
+from airflow.configuration import conf
+conf.load_providers_configuration()
+parser = get_parser()
+bad = []
+for command in json.loads(sys.argv[1]):
+    try:
+        parser.parse_args(shlex.split(command)[1:])
+    except SystemExit:
+        bad.append(command)
+for key in json.loads(sys.argv[2]):
+    _, section, option = key.split("__", 2)
+    known = conf.configuration_description.get(section.lower(), {}).get("options", {})
+    if section.lower() != "cosmos" and option.lower() not in known:
+        bad.append(key)
+print(json.dumps(bad))
+"""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")},
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(commands), json.dumps(options)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [], "unknown to Airflow"
+    # cosmos' options are read by cosmos itself, not declared to Airflow's config
+    cosmos_settings = (SITE_PACKAGES / "cosmos" / "settings.py").read_text(encoding="utf-8")
+    for key in options:
+        if key.startswith("AIRFLOW__COSMOS__"):
+            option = key.split("__", 2)[2].lower()
+            assert f'"cosmos", "{option}"' in cosmos_settings, key
+
+
+def test_other_commands_exist(services: dict) -> None:
+    """The non-Airflow commands: dbt parse in airflow-init, and the worker healthcheck's Celery
+    app (the provider's module and attribute)."""
+    assert "dbt parse" in _init_script(services)
+    assert (Path(sys.executable).parent / "dbt").exists()
+    ping = services["airflow-worker"]["healthcheck"]["test"][1]
+    apps = re.findall(r"celery --app (\S+)\.app\b", ping)
+    assert apps, ping
+    for module in apps:
+        path = SITE_PACKAGES / (module.replace(".", "/") + ".py")
+        assert path.is_file(), f"{module} is not installed"
+        # a module attribute, or served by the module's __getattr__ (the provider's way)
+        source = path.read_text(encoding="utf-8")
+        assert re.search(r'^app\b|name == "app"', source, re.MULTILINE), module
+
+
+def test_other_variables_are_read_somewhere(services: dict) -> None:
+    """Each non-Airflow variable is read by the project, dbt, cosmos or a named image."""
+    project = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("include/wirehouse", "dags")
+        for p in (ROOT / folder).rglob("*.py")
+    )
+    readers = {
+        "DBT_": (SITE_PACKAGES / "dbt" / "cli" / "params.py").read_text(encoding="utf-8"),
+        "": (SITE_PACKAGES / "cosmos" / "settings.py").read_text(encoding="utf-8"),
+    }
+    for key in sorted(_all_variables(services)):
+        if (
+            key.startswith("AIRFLOW__")
+            or key in IMAGE_ENTRYPOINT_VARIABLES | POSTGRES_IMAGE_VARIABLES
+        ):
+            continue
+        if key.startswith("WIREHOUSE_"):
+            assert key in project, f"{key} is read by nothing"
+            continue
+        source = readers["DBT_"] if key.startswith("DBT_") else readers[""]
+        assert f'"{key}"' in source, f"{key} is read by nothing installed"
+
+
+def test_every_interpolated_variable_is_documented() -> None:
+    raw = COMPOSE_FILE.read_text(encoding="utf-8")
+    body = raw[raw.index("\n---\n") :]
+    header = _header(raw)
+    for name in sorted(set(re.findall(r"(?<!\$)\$\{(\w+)", body))):  # $${x}: the shell's
+        assert re.search(rf"^#\s+{name}\s", header, re.MULTILINE), f"${{{name}}} undocumented"
+
+
+def test_secrets_have_no_public_default(services: dict) -> None:
+    raw = COMPOSE_FILE.read_text(encoding="utf-8")
+    for key, variable in [
+        ("AIRFLOW__CORE__FERNET_KEY", "FERNET_KEY"),
+        ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API_AUTH__JWT_SECRET"),
+    ]:
+        assert re.search(rf"^\s+{key}: \$\{{{variable}:\?[^}}]+\}}$", raw, re.MULTILINE), key
+    assert "wirehouse_jwt_secret" not in raw
+
+
+def test_published_ports_are_on_loopback_unless_asked(services: dict) -> None:
+    published = [(n, p) for n, s in services.items() for p in s.get("ports", [])]
+    assert published
+    for name, port in published:
+        assert str(port).startswith("${WIREHOUSE_BIND_ADDRESS:-127.0.0.1}:"), (name, port)
+
+
+def test_header_says_which_auth_manager_beyond_one_machine() -> None:
+    header = _header(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert "Beyond one machine" in header
+    assert "apache-airflow-providers-fab" in header and "AIRFLOW__CORE__AUTH_MANAGER" in header
+
+
+def test_two_workers_share_the_warehouse_volume(services: dict) -> None:
+    worker = services["airflow-worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    assert _mounts(worker)["/opt/airflow/data"] == "wirehouse-data"
+
+
+def test_ducklake_variant_uses_the_compose_postgres(services: dict) -> None:
+    env = _environment(services["airflow-worker"])
+    assert env["WIREHOUSE_WAREHOUSE"] == "${WIREHOUSE_WAREHOUSE:-}"
+    catalog = re.fullmatch(
+        r"\$\{WIREHOUSE_DUCKLAKE_CATALOG:-(.+)\}", env["WIREHOUSE_DUCKLAKE_CATALOG"]
+    )
+    assert catalog, env["WIREHOUSE_DUCKLAKE_CATALOG"]
+    fields = dict(item.split("=", 1) for item in catalog.group(1).split())
+    postgres = _environment(services["postgres"])
+    assert fields["host"] == "postgres" and fields["user"] == postgres["POSTGRES_USER"]
+    assert fields["password"] == postgres["POSTGRES_PASSWORD"]
+    # the postgres image runs postgres-init/ once: it creates the catalog's database
+    init = _mounts(services["postgres"])
+    assert init["/docker-entrypoint-initdb.d"] == "./postgres-init"
+    sql = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "postgres-init").glob("*.sql"))
+    assert re.search(rf"CREATE DATABASE {fields['dbname']}\b", sql)
+    data = re.fullmatch(r"\$\{WIREHOUSE_DUCKLAKE_DATA:-(.+)\}", env["WIREHOUSE_DUCKLAKE_DATA"])
+    assert data and data.group(1).startswith("/opt/airflow/data/"), "not in the shared volume"
+
+
+def test_usage_metrics_are_off_in_make_compose_and_the_image(
+    services: dict, dockerfile: str
+) -> None:
+    """cosmos sends telemetry unless one of its three switches says no (cosmos/settings.py,
+    cosmos/telemetry.py); dbt sends usage stats unless told not to. All four are set in the
+    Makefile, in every Airflow service of the compose file and in the image. Airflow 3.3 itself
+    collects nothing: its [usage_data_collection] section of 2.10 is gone."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for key, value in USAGE_METRICS_OFF.items():
+        assert re.search(rf"^export {key} := {value}$", makefile, re.MULTILINE | re.IGNORECASE), key
+        assert re.search(rf"\b{key}={value}\b", dockerfile, re.IGNORECASE), key
+        for name in AIRFLOW_SERVICES:
+            assert _environment(services[name])[key].lower() == value, (name, key)
+    cosmos = (SITE_PACKAGES / "cosmos" / "settings.py").read_text(encoding="utf-8")
+    assert '"cosmos", "enable_telemetry"' in cosmos
+    assert '"DO_NOT_TRACK"' in cosmos and '"SCARF_NO_ANALYTICS"' in cosmos
+    airflow_config = (SITE_PACKAGES / "airflow" / "config_templates" / "config.yml").read_text(
+        encoding="utf-8"
+    )
+    assert "usage_data_collection" not in airflow_config
