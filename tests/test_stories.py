@@ -3,6 +3,7 @@ same-kind events kept apart, stories growing over nights with stable ids, merges
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from scipy import sparse
 
 from wirehouse import dedup, derive, land, load, stories, story_night, textvec
 from wirehouse.config import Settings
@@ -464,6 +466,81 @@ def test_candidate_pairs_are_the_new_articles_key_term_neighbours() -> None:
     assert set(got) == set(expected)
     assert all(abs(got[p] - expected[p]) < 1e-9 for p in expected)
     assert len(expected) > 50
+
+
+def _scipy_pair_dots(matrix, left, right) -> np.ndarray:
+    """How the story stage scored candidate pairs before pair_dots (the reference)."""
+    return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+
+
+def _random_rows(rng: np.random.Generator, rows: int, columns: int, longest: int, order: str):
+    """A CSR matrix of unit rows with distinct columns per row, stored heaviest first
+    (as term vectors are), in column order, or shuffled; some rows empty."""
+    indptr, indices, data = [0], [], []
+    for _ in range(rows):
+        k = int(rng.integers(0, longest + 1)) if rng.random() > 0.1 else 0
+        cols = rng.choice(columns, size=k, replace=False)
+        vals = rng.random(k) + 0.01
+        vals /= max(np.sqrt((vals * vals).sum()), 1e-12)
+        if order == "heaviest":
+            pick = np.argsort(-vals, kind="stable")
+        elif order == "columns":
+            pick = np.argsort(cols, kind="stable")
+        else:
+            pick = rng.permutation(k)
+        indices.extend(cols[pick].tolist())
+        data.extend(vals[pick].tolist())
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(data, float), np.asarray(indices, np.int32), np.asarray(indptr, np.int64)),
+        shape=(rows, columns),
+    )
+
+
+@pytest.mark.parametrize("order", ["heaviest", "columns", "shuffled"])
+@pytest.mark.parametrize("longest", [12, 200])
+def test_pair_dots_are_scipys_floats_bit_for_bit(order: str, longest: int) -> None:
+    """The pair scoring gives exactly the floats (not just close ones) of the
+    element-wise product and row sum it replaced, whatever the rows'
+    storage order (scipy sums in another order when every row is in column order), with
+    left rows in runs or not, repeated pairs, empty rows and pairs sharing no term: so
+    the stories, which compare these sums with bars and with each other, are the same."""
+    rng = np.random.default_rng(11 + longest)
+    matrix = _random_rows(rng, 300, 400 if longest > 100 else 60, longest, order)
+    sorted_rows = stories.rows_in_column_order(matrix)
+    for grouped in (True, False):
+        left = rng.integers(0, 300, size=5000)
+        right = rng.integers(0, 300, size=5000)
+        if grouped:
+            left = np.sort(left)
+        got = stories.pair_dots(matrix, left, right, sorted_rows)
+        assert np.array_equal(got, _scipy_pair_dots(matrix, left, right))
+        assert np.array_equal(got, stories.pair_dots(matrix, left, right))
+    # a chunk whose rows all happen to be in column order takes scipy's other order
+    one_row = np.nonzero(sorted_rows & (np.diff(matrix.indptr) > 0))[0][:3]
+    if one_row.size:
+        left, right = np.repeat(one_row, 3), np.tile(one_row, 3)
+        assert np.array_equal(
+            stories.pair_dots(matrix, left, right, sorted_rows),
+            _scipy_pair_dots(matrix, left, right),
+        )
+    empty = np.empty(0, np.int64)
+    assert stories.pair_dots(matrix, empty, empty).size == 0
+
+
+def test_rows_in_column_order_and_sorted_unique() -> None:
+    """The two helpers of the pair scoring against plain Python and np.unique."""
+    rng = np.random.default_rng(4)
+    matrix = _random_rows(rng, 200, 50, 6, "shuffled")
+    expected = [
+        all(a < b for a, b in itertools.pairwise(row))
+        for row in np.split(matrix.indices, matrix.indptr[1:-1])
+    ]
+    assert stories.rows_in_column_order(matrix).tolist() == expected
+    assert 0 < sum(expected) < 200
+    for size in (0, 1, 1000):
+        values = rng.integers(0, 300, size=size)
+        assert np.array_equal(stories.sorted_unique(values), np.unique(values))
 
 
 def test_top_terms_per_row_match_a_plain_sort() -> None:
