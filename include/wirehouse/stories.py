@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import heapq
+import itertools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -639,14 +640,20 @@ def _singleton(
     )
 
 
-def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
+def _merged(a: _Cluster, b: _Cluster, members: list[str]) -> _Cluster:
+    """Two groups as one; `members` already holds both's (see :func:`_agglomerate`)."""
     return _Cluster(
-        a.members + b.members,
+        members,
         min(a.first, b.first),
         a.size + b.size,
         language=a.language or b.language,
         published=_span([*(a.published or ()), *(b.published or ())]),
     )
+
+
+# an average can only reach the bar if the summed similarity reaches it times the merged
+# group's size: the float margin keeps every link that the exact test below could pass
+_BOUND_MARGIN = 1e-9
 
 
 def _agglomerate(
@@ -663,77 +670,93 @@ def _agglomerate(
     `config.attach_threshold` (and :func:`may_join`): a short or oddly-angled report
     cannot reach the full bar against every member of a big story, yet being that close
     to all of them on average is strong evidence, while two big groups must still meet
-    the full bar (that is what keeps two earthquakes apart)."""
-    threshold = config.threshold
-    clusters: dict[int, _Cluster] = {}
-    node_of: dict[str, int] = {}
-    for node in sorted(nodes, key=lambda n: n.members[0]):
-        node_of[node.members[0]] = len(clusters)
-        clusters[len(clusters)] = node
-    links: dict[int, dict[int, float]] = defaultdict(dict)
-    for cx, cy, sim in _edges_that_count(edges, node_of, threshold, config.attach_threshold):
-        links[cx][cy] = links[cx].get(cy, 0.0) + sim
-        links[cy][cx] = links[cx][cy]
+    the full bar (that is what keeps two earthquakes apart).
 
+    Each group has an id, in the order groups were made (a merge makes a new one), which
+    breaks ties between equal averages, and a slot where its links live: a merge keeps
+    the slot of the side with more links, so only the other side's neighbours are
+    updated (relabelling both sides' neighbours under the new id was most of the 6 s
+    this took on the bench-night history's last night). The result is the same."""
+    threshold = config.threshold
+    ordered = sorted(nodes, key=lambda n: n.members[0])
+    node_of = {node.members[0]: i for i, node in enumerate(ordered)}
+    cluster_at: list[_Cluster] = list(ordered)  # by slot
+    members_at: list[list[str]] = [list(node.members) for node in ordered]
+    slot_of: dict[int, int] = {i: i for i in range(len(ordered))}  # live group id -> slot
+    id_at: list[int] = list(range(len(ordered)))  # slot -> its group's id
+    links: list[dict[int, float]] = [{} for _ in ordered]  # slot -> {slot: summed similarity}
     heap: list[tuple[float, int, int]] = []
-    for cx, nbrs in links.items():
-        for cy, total in nbrs.items():
-            if cx < cy and total >= threshold:  # singletons: the sum is the average
-                heap.append((-total, cx, cy))
+    # each pair of articles has one edge, so a pair of singletons one link
+    for cx, cy, sim in _edges_that_count(edges, node_of, threshold, config.attach_threshold):
+        links[cx][cy] = sim
+        links[cy][cx] = sim
+        if sim >= threshold:  # singletons: the sum is the average
+            heap.append((-sim, cx, cy) if cx < cy else (-sim, cy, cx))
     heapq.heapify(heap)
-    next_id = len(clusters)
+    next_id = len(ordered)
     while heap:
-        _, cx, cy = heapq.heappop(heap)
-        if cx not in clusters or cy not in clusters:
+        _, x, y = heapq.heappop(heap)
+        sx, sy = slot_of.get(x), slot_of.get(y)
+        if sx is None or sy is None:
             continue  # one side merged since: its entries died with its id
-        a, b = clusters[cx], clusters[cy]
-        # two live clusters' link never changes (a merge makes a new id), so the entry's
+        a, b = cluster_at[sx], cluster_at[sy]
+        # two live groups' link never changes (a merge makes a new id), so the entry's
         # average is current: it was at least the threshold when pushed; whether the
         # pair may join at all is checked now
         if not may_join(a, b, config):
             continue
-        merged = _merged(a, b)
+        keep, drop = (sx, sy) if len(links[sx]) >= len(links[sy]) else (sy, sx)
+        members = members_at[keep]
+        members.extend(members_at[drop])
+        members_at[drop] = []
+        merged = _merged(a, b, members)
         cid = next_id
         next_id += 1
-        clusters[cid] = merged
-        del clusters[cx], clusters[cy]
-        combined: dict[int, float] = defaultdict(float)
-        for old in (cx, cy):
-            for nbr, s in links.pop(old, {}).items():
-                if nbr in (cx, cy):
-                    continue
-                combined[nbr] += s
-                links[nbr].pop(old, None)
-        for nbr, s in combined.items():
-            links[cid][nbr] = s
-            links[nbr][cid] = s
-            average = s / (merged.size * clusters[nbr].size)
+        del slot_of[x], slot_of[y]
+        slot_of[cid] = keep
+        id_at[keep] = cid
+        cluster_at[keep] = merged
+        kept = links[keep]
+        kept.pop(drop, None)
+        for nbr, s in links[drop].items():
+            if nbr == keep:
+                continue
+            theirs = links[nbr]
+            del theirs[drop]
+            total = kept[nbr] + s if nbr in kept else s  # a sum of two: either order
+            kept[nbr] = total
+            theirs[keep] = total
+        links[drop] = {}
+        bound = threshold * merged.size * (1.0 - _BOUND_MARGIN)
+        for nbr, total in [(n, t) for n, t in kept.items() if t >= bound]:
+            average = total / (merged.size * cluster_at[nbr].size)
             if average >= threshold:
-                heapq.heappush(heap, (-average, cid, nbr))
+                heapq.heappush(heap, (-average, cid, id_at[nbr]))
 
     attach: dict[int, int] = {}
-    for cid in sorted(clusters):
-        small = clusters[cid]
+    for cid in sorted(slot_of):
+        slot = slot_of[cid]
+        small = cluster_at[slot]
         if small.size > config.small_story:
             continue
         best: tuple[float, int] | None = None
-        for nbr, s in links.get(cid, {}).items():
-            big = clusters[nbr]
+        for nbr, s in links[slot].items():
+            big = cluster_at[nbr]
             if big.size <= config.small_story:
                 continue
             avg = s / (small.size * big.size)
             if (
                 may_join(small, big, config)
                 and avg >= config.attach_threshold
-                and (best is None or (-avg, nbr) < (-best[0], best[1]))
+                and (best is None or (-avg, id_at[nbr]) < (-best[0], best[1]))
             ):
-                best = (avg, nbr)
+                best = (avg, id_at[nbr])
         if best is not None:
             attach[cid] = best[1]
-    members: dict[int, list[str]] = {cid: list(c.members) for cid, c in clusters.items()}
-    for small, big in attach.items():
-        members[big].extend(members.pop(small))
-    return sorted(sorted(m) for m in members.values())
+    grouped: dict[int, list[str]] = {cid: list(members_at[slot]) for cid, slot in slot_of.items()}
+    for small_id, big_id in attach.items():
+        grouped[big_id].extend(grouped.pop(small_id))
+    return sorted(sorted(m) for m in grouped.values())
 
 
 def _edges_that_count(
@@ -752,7 +775,8 @@ def _edges_that_count(
     they are most of a big night's edges (unrelated articles sharing a common term)."""
     if not edges:
         return []
-    pairs = np.asarray([(node_of[x], node_of[y]) for x, y in edges], dtype=np.int64)
+    ends = itertools.chain.from_iterable(edges)
+    pairs = np.fromiter(map(node_of.__getitem__, ends), np.int64, 2 * len(edges)).reshape(-1, 2)
     sims = np.fromiter(edges.values(), dtype=np.float64, count=len(edges))
     n = len(node_of)
     strong = sims >= threshold
@@ -762,7 +786,7 @@ def _edges_that_count(
     _, component = csgraph.connected_components(graph, directed=False)
     cx, cy = component[pairs[:, 0]], component[pairs[:, 1]]
     low, high = np.minimum(cx, cy), np.maximum(cx, cy)
-    joined = np.unique((low * n + high)[(cx != cy) & (sims >= attach_threshold)])
+    joined = sorted_unique((low * n + high)[(cx != cy) & (sims >= attach_threshold)])
     keep = (cx == cy) | np.isin(low * n + high, joined)
     return zip(pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), sims[keep].tolist(), strict=True)
 
