@@ -45,6 +45,7 @@ import itertools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from wirehouse import dedup, derive, textvec
+from wirehouse.config import worker_processes
 
 # The merge bar, the attach bar and the largest group that may attach, over `make
 # bench-stories`' GRID (in process, in-sample over its five development sets, 2026-11-29,
@@ -306,7 +308,10 @@ def key_terms(vectors: textvec.VectorSet, limit: int = KEY_TERMS) -> tuple[np.nd
 
 
 def candidate_edges(
-    vectors: textvec.VectorSet, new_ids: Iterable[str], scored: Iterable[str] = ()
+    vectors: textvec.VectorSet,
+    new_ids: Iterable[str],
+    scored: Iterable[str] = (),
+    threads: int | None = None,
 ) -> dict[tuple[str, str], float]:
     """Cosine similarity of every pair (one of them new) sharing a key term.
 
@@ -314,7 +319,13 @@ def candidate_edges(
     (a word that common cannot mark one event); their weight still counts in the cosine.
     Pairs with an article in `scored` (whose pairs an earlier search scored) are left
     out. Pairs are enumerated in numpy, a block of new articles at a time, so memory stays
-    bounded however big the night is."""
+    bounded however big the night is.
+
+    The blocks are scored on `threads` threads (default: one per worker process,
+    :func:`wirehouse.config.worker_processes`): the work is NumPy and scipy calls that
+    release the GIL, and this stage otherwise ran on one core while the other idled.
+    Each block's pairs and floats do not depend on which thread scored it, and the
+    edges are collected in block order, so the result is the one a single thread gives."""
     n = vectors.matrix.shape[0]
     rows, cols = key_terms(vectors)
     usable = np.bincount(cols, minlength=vectors.matrix.shape[1])[cols] <= MAX_POSTING
@@ -330,15 +341,19 @@ def candidate_edges(
     mine = np.nonzero(is_new[rows])[0]
     mine = mine[np.argsort(rows[mine], kind="stable")]  # a new article's entries together
     sorted_rows = rows_in_column_order(vectors.matrix)
-    edges: dict[tuple[str, str], float] = {}
+
+    blocks: list[np.ndarray] = []
     block = PAIR_BLOCK // MAX_POSTING  # entries: each pairs with at most MAX_POSTING rows
     start = 0
     while start < mine.size:
         stop = min(mine.size, start + block)
         while stop < mine.size and rows[mine[stop]] == rows[mine[stop - 1]]:
             stop += 1  # never split one article's entries
-        entries = mine[start:stop]
+        blocks.append(mine[start:stop])
         start = stop
+
+    def score_block(entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The block's pairs (row numbers) worth an edge, with their cosines."""
         lengths = length[entries]
         left = np.repeat(rows[entries], lengths)
         offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -346,29 +361,37 @@ def candidate_edges(
         # each pair once: from its new member with the smaller row
         keep = (left != right) & (~is_new[right] | (left < right)) & ~is_scored[right]
         pairs = sorted_unique(left[keep] * n + right[keep])
+        found = [(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))]
         for lo in range(0, pairs.size, PAIR_CHUNK):
             chunk = pairs[lo : lo + PAIR_CHUNK]
-            _score_pairs(vectors, chunk // n, chunk % n, edges, sorted_rows)
+            x, y = chunk // n, chunk % n
+            sims = pair_dots(vectors.matrix, x, y, sorted_rows)
+            strong = sims >= MIN_EDGE
+            found.append((x[strong], y[strong], sims[strong]))
+        x, y, sims = (np.concatenate(part) for part in zip(*found, strict=True))
+        return x, y, sims
+
+    threads = min(threads or worker_processes(), len(blocks))
+    edges: dict[tuple[str, str], float] = {}
+    if threads <= 1:
+        for entries in blocks:
+            _add_edges(edges, vectors.ids, *score_block(entries))
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            for found in pool.map(score_block, blocks):
+                _add_edges(edges, vectors.ids, *found)
     return edges
 
 
-def _score_pairs(
-    vectors: textvec.VectorSet,
+def _add_edges(
+    edges: dict[tuple[str, str], float],
+    ids: Sequence[str],
     left: np.ndarray,
     right: np.ndarray,
-    edges: dict[tuple[str, str], float],
-    sorted_rows: np.ndarray,
+    sims: np.ndarray,
 ) -> None:
-    """Cosine similarities of a chunk of candidate pairs (:func:`pair_dots`), keeping
-    those worth an edge."""
-    if not left.size:
-        return
-    ids = vectors.ids
-    sims = pair_dots(vectors.matrix, left, right, sorted_rows)
-    keep = np.nonzero(sims >= MIN_EDGE)[0]
-    for i, j, sim in zip(
-        left[keep].tolist(), right[keep].tolist(), sims[keep].tolist(), strict=True
-    ):
+    """Scored pairs of rows as edges, keyed by their article ids in order."""
+    for i, j, sim in zip(left.tolist(), right.tolist(), sims.tolist(), strict=True):
         x, y = ids[i], ids[j]
         edges[(x, y) if x < y else (y, x)] = sim
 
