@@ -75,8 +75,8 @@ SMALL_STORY = 1
 WINDOW_DAYS = 7
 KEY_TERMS = 12  # heaviest terms an article is looked up by (a guess; 20 and 30 changed nothing)
 MAX_POSTING = 100  # a term in more key-term lists finds no pairs (a bound on the pair count)
-PAIR_CHUNK = 50_000  # pairs scored per sparse product (memory, not quality)
-PAIR_BLOCK = 2_000_000  # candidate entries enumerated at once (memory, not quality)
+PAIR_CHUNK = 50_000  # pairs scored per pair_dots call (memory, not quality)
+PAIR_BLOCK = 2_000_000  # candidate entries enumerated at once, per thread (memory, not quality)
 MIN_EDGE = 0.05  # weaker similarities are not kept as edges (below every bar in GRID)
 MAX_DERIVATION_SOURCES = 25  # earlier story members a new article is compared with
 
