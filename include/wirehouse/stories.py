@@ -43,6 +43,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -674,8 +675,8 @@ def _merged(a: _Cluster, b: _Cluster, members: list[str]) -> _Cluster:
     )
 
 
-# an average can only reach the bar if the summed similarity reaches it times the merged
-# group's size: the float margin keeps every link that the exact test below could pass
+# a float margin under the bound of :func:`_agglomerate`'s pre-filter, far wider than the
+# rounding of the exact test it spares, so every link that test could pass is kept
 _BOUND_MARGIN = 1e-9
 
 
@@ -750,7 +751,9 @@ def _agglomerate(
             kept[nbr] = total
             theirs[keep] = total
         links[drop] = {}
-        bound = threshold * merged.size * (1.0 - _BOUND_MARGIN)
+        # a positive bar: neighbours are at least one article, so a link whose sum is
+        # under the bar times the merged group's size cannot reach it (most links)
+        bound = threshold * merged.size * (1.0 - _BOUND_MARGIN) if threshold > 0 else -math.inf
         for nbr, total in [(n, t) for n, t in kept.items() if t >= bound]:
             average = total / (merged.size * cluster_at[nbr].size)
             if average >= threshold:
