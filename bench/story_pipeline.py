@@ -108,7 +108,7 @@ def run_night(settings: Any, run_date: str) -> dict[str, int]:
 def run_dbt(home: Path, work: Path, command: str = "build") -> list[str]:
     """`dbt build` (or `command`) against `home` in a child process (in-process dbt-duckdb
     keeps its connection open, so the warehouse could not be read afterwards); returns the
-    nodes that did not succeed."""
+    nodes that did not succeed (an exposure's status is "no-op": it has nothing to run)."""
     dbt = Path(sys.executable).parent / "dbt"
     env = {**os.environ, "WIREHOUSE_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     args = [
@@ -132,7 +132,7 @@ def run_dbt(home: Path, work: Path, command: str = "build") -> list[str]:
     return [
         f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
         for r in results
-        if r["status"] not in ("success", "pass")
+        if r["status"] not in ("success", "pass", "no-op")
     ]
 
 

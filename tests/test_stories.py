@@ -3,13 +3,17 @@ same-kind events kept apart, stories growing over nights with stable ids, merges
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
+from scipy import sparse
 
 from wirehouse import dedup, derive, land, load, stories, story_night, textvec
 from wirehouse.config import Settings
@@ -464,6 +468,204 @@ def test_candidate_pairs_are_the_new_articles_key_term_neighbours() -> None:
     assert set(got) == set(expected)
     assert all(abs(got[p] - expected[p]) < 1e-9 for p in expected)
     assert len(expected) > 50
+
+
+def _scipy_pair_dots(matrix, left, right) -> np.ndarray:
+    """How the story stage scored candidate pairs before pair_dots (the reference)."""
+    return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
+
+
+def _random_rows(rng: np.random.Generator, rows: int, columns: int, longest: int, order: str):
+    """A CSR matrix of unit rows with distinct columns per row, stored heaviest first
+    (as term vectors are), in column order, or shuffled; some rows empty."""
+    indptr, indices, data = [0], [], []
+    for _ in range(rows):
+        k = int(rng.integers(0, longest + 1)) if rng.random() > 0.1 else 0
+        cols = rng.choice(columns, size=k, replace=False)
+        vals = rng.random(k) + 0.01
+        vals /= max(np.sqrt((vals * vals).sum()), 1e-12)
+        if order == "heaviest":
+            pick = np.argsort(-vals, kind="stable")
+        elif order == "columns":
+            pick = np.argsort(cols, kind="stable")
+        else:
+            pick = rng.permutation(k)
+        indices.extend(cols[pick].tolist())
+        data.extend(vals[pick].tolist())
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(data, float), np.asarray(indices, np.int32), np.asarray(indptr, np.int64)),
+        shape=(rows, columns),
+    )
+
+
+@pytest.mark.parametrize("order", ["heaviest", "columns", "shuffled"])
+@pytest.mark.parametrize("longest", [12, 200])
+def test_pair_dots_are_scipys_floats_bit_for_bit(order: str, longest: int) -> None:
+    """The pair scoring gives exactly the floats (not just close ones) of the
+    element-wise product and row sum it replaced, whatever the rows'
+    storage order (scipy sums in another order when every row is in column order), with
+    left rows in runs or not, repeated pairs, empty rows and pairs sharing no term: so
+    the stories, which compare these sums with bars and with each other, are the same."""
+    rng = np.random.default_rng(11 + longest)
+    matrix = _random_rows(rng, 300, 400 if longest > 100 else 60, longest, order)
+    sorted_rows = stories.rows_in_column_order(matrix)
+    for grouped in (True, False):
+        left = rng.integers(0, 300, size=5000)
+        right = rng.integers(0, 300, size=5000)
+        if grouped:
+            left = np.sort(left)
+        got = stories.pair_dots(matrix, left, right, sorted_rows)
+        assert np.array_equal(got, _scipy_pair_dots(matrix, left, right))
+        assert np.array_equal(got, stories.pair_dots(matrix, left, right))
+    # a chunk whose rows all happen to be in column order takes scipy's other order
+    one_row = np.nonzero(sorted_rows & (np.diff(matrix.indptr) > 0))[0][:3]
+    if one_row.size:
+        left, right = np.repeat(one_row, 3), np.tile(one_row, 3)
+        assert np.array_equal(
+            stories.pair_dots(matrix, left, right, sorted_rows),
+            _scipy_pair_dots(matrix, left, right),
+        )
+    empty = np.empty(0, np.int64)
+    assert stories.pair_dots(matrix, empty, empty).size == 0
+
+
+def test_rows_in_column_order_and_sorted_unique() -> None:
+    """The two helpers of the pair scoring against plain Python and np.unique."""
+    rng = np.random.default_rng(4)
+    matrix = _random_rows(rng, 200, 50, 6, "shuffled")
+    expected = [
+        all(a < b for a, b in itertools.pairwise(row))
+        for row in np.split(matrix.indices, matrix.indptr[1:-1])
+    ]
+    assert stories.rows_in_column_order(matrix).tolist() == expected
+    assert 0 < sum(expected) < 200
+    for size in (0, 1, 1000):
+        values = rng.integers(0, 300, size=size)
+        assert np.array_equal(stories.sorted_unique(values), np.unique(values))
+
+
+def test_candidate_edges_on_threads_are_the_serial_ones(monkeypatch) -> None:
+    """Blocks of new articles scored on two threads give the same edges, floats and
+    order as one thread (each block's result does not depend on its thread, and blocks
+    are collected in order), and those are the cosines summed plainly."""
+    rng = np.random.default_rng(8)
+    words = [f"w{i}" for i in range(80)]
+    raw = {
+        f"a{i:03d}": {w: float(rng.random()) for w in rng.choice(words, 15, replace=False)}
+        for i in range(150)
+    }
+    vectors = vecs(raw)
+    vectors = textvec.VectorSet(
+        vectors.ids,
+        sparse.diags(1 / np.sqrt(vectors.matrix.multiply(vectors.matrix).sum(axis=1).A1))
+        @ vectors.matrix,
+        vectors.vocabulary,
+    )
+    new = [f"a{i:03d}" for i in range(0, 150, 2)]
+    monkeypatch.setattr(stories, "PAIR_BLOCK", 3 * stories.MAX_POSTING)  # many blocks
+    monkeypatch.setattr(stories, "PAIR_CHUNK", 7)
+    serial = stories.candidate_edges(vectors, new, threads=1)
+    threaded = stories.candidate_edges(vectors, new, threads=2)
+    assert list(threaded.items()) == list(serial.items())
+    assert len(serial) > 200
+    dense = vectors.matrix.toarray()
+    for (x, y), sim in serial.items():
+        assert sim == pytest.approx(dense[vectors.index[x]] @ dense[vectors.index[y]])
+
+
+def _reference_agglomerate(nodes, edges, config) -> list[list[str]]:
+    """The agglomeration as it was written before the slots (every merge relabels both
+    sides' links under the new id): the reference the faster one must equal."""
+    clusters, node_of = {}, {}
+    for node in sorted(nodes, key=lambda n: n.members[0]):
+        node_of[node.members[0]] = len(clusters)
+        clusters[len(clusters)] = node
+    links = defaultdict(dict)
+    counted = stories._edges_that_count(edges, node_of, config.threshold, config.attach_threshold)
+    for cx, cy, sim in counted:
+        links[cx][cy] = links[cx].get(cy, 0.0) + sim
+        links[cy][cx] = links[cx][cy]
+    heap = [(-t, cx, cy) for cx, nb in links.items() for cy, t in nb.items() if cx < cy]
+    heap = [entry for entry in heap if -entry[0] >= config.threshold]
+    heapq.heapify(heap)
+    next_id = len(clusters)
+    while heap:
+        _, cx, cy = heapq.heappop(heap)
+        if cx not in clusters or cy not in clusters:
+            continue
+        a, b = clusters[cx], clusters[cy]
+        if not stories.may_join(a, b, config):
+            continue
+        merged = stories._merged(a, b, a.members + b.members)
+        cid, next_id = next_id, next_id + 1
+        clusters[cid] = merged
+        del clusters[cx], clusters[cy]
+        combined = defaultdict(float)
+        for old in (cx, cy):
+            for nbr, s in links.pop(old, {}).items():
+                if nbr not in (cx, cy):
+                    combined[nbr] += s
+                    links[nbr].pop(old, None)
+        for nbr, s in combined.items():
+            links[cid][nbr] = links[nbr][cid] = s
+            if s / (merged.size * clusters[nbr].size) >= config.threshold:
+                heapq.heappush(heap, (-s / (merged.size * clusters[nbr].size), cid, nbr))
+    attach = {}
+    for cid in sorted(clusters):
+        small = clusters[cid]
+        if small.size > config.small_story:
+            continue
+        best = None
+        for nbr, s in links.get(cid, {}).items():
+            big = clusters[nbr]
+            avg = s / (small.size * big.size)
+            if (
+                big.size > config.small_story
+                and stories.may_join(small, big, config)
+                and avg >= config.attach_threshold
+                and (best is None or (-avg, nbr) < (-best[0], best[1]))
+            ):
+                best = (avg, nbr)
+        if best is not None:
+            attach[cid] = best[1]
+    members = {cid: list(c.members) for cid, c in clusters.items()}
+    for small, big in attach.items():
+        members[big].extend(members.pop(small))
+    return sorted(sorted(m) for m in members.values())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_agglomeration_equals_the_relabelling_one(seed: int) -> None:
+    """On random graphs with many exactly equal similarities (ties are broken by group
+    id), two languages, publication times over three weeks and every story setting the
+    benchmarks switch, the agglomeration gives the groups of the plain one."""
+    rng = random.Random(seed)
+    ids = [f"n{i:03d}" for i in range(120)]
+    nodes = [
+        stories._singleton(
+            a,
+            T0,
+            None if rng.random() < 0.2 else T0 + timedelta(days=rng.randrange(21)),
+            rng.choice(["en", "en", "fr", None]),
+        )
+        for a in ids
+    ]
+    levels = [0.06, 0.1, 0.15, 0.2, 0.25, 0.3, 0.45, 0.6]
+    edges = {}
+    for _ in range(900):
+        x, y = rng.sample(ids, 2)
+        edges[(min(x, y), max(x, y))] = rng.choice(levels)
+    for config in (
+        stories.DEFAULT_CONFIG,
+        stories.StoryConfig(threshold=0.16, attach_threshold=0.07),
+        stories.StoryConfig(small_story=0),
+        stories.StoryConfig(small_story=3, window_days=10_000),
+        stories.StoryConfig(threshold=0.0, attach_threshold=0.0),  # no pre-filter
+    ):
+        expected = _reference_agglomerate(nodes, edges, config)
+        assert stories._agglomerate(nodes, edges, config) == expected
+        assert 1 < len(expected) < len(ids) or config.threshold == 0
 
 
 def test_top_terms_per_row_match_a_plain_sort() -> None:

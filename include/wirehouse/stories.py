@@ -41,9 +41,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import heapq
+import itertools
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,6 +56,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from wirehouse import dedup, derive, textvec
+from wirehouse.config import worker_processes
 
 # The merge bar, the attach bar and the largest group that may attach, over `make
 # bench-stories`' GRID (in process, in-sample over its five development sets, 2026-11-29,
@@ -72,8 +76,8 @@ SMALL_STORY = 1
 WINDOW_DAYS = 7
 KEY_TERMS = 12  # heaviest terms an article is looked up by (a guess; 20 and 30 changed nothing)
 MAX_POSTING = 100  # a term in more key-term lists finds no pairs (a bound on the pair count)
-PAIR_CHUNK = 50_000  # pairs scored per sparse product (memory, not quality)
-PAIR_BLOCK = 2_000_000  # candidate entries enumerated at once (memory, not quality)
+PAIR_CHUNK = 50_000  # pairs scored per pair_dots call (memory, not quality)
+PAIR_BLOCK = 2_000_000  # candidate entries enumerated at once, per thread (memory, not quality)
 MIN_EDGE = 0.05  # weaker similarities are not kept as edges (below every bar in GRID)
 MAX_DERIVATION_SOURCES = 25  # earlier story members a new article is compared with
 
@@ -305,7 +309,10 @@ def key_terms(vectors: textvec.VectorSet, limit: int = KEY_TERMS) -> tuple[np.nd
 
 
 def candidate_edges(
-    vectors: textvec.VectorSet, new_ids: Iterable[str], scored: Iterable[str] = ()
+    vectors: textvec.VectorSet,
+    new_ids: Iterable[str],
+    scored: Iterable[str] = (),
+    threads: int | None = None,
 ) -> dict[tuple[str, str], float]:
     """Cosine similarity of every pair (one of them new) sharing a key term.
 
@@ -313,7 +320,13 @@ def candidate_edges(
     (a word that common cannot mark one event); their weight still counts in the cosine.
     Pairs with an article in `scored` (whose pairs an earlier search scored) are left
     out. Pairs are enumerated in numpy, a block of new articles at a time, so memory stays
-    bounded however big the night is."""
+    bounded however big the night is.
+
+    The blocks are scored on `threads` threads (default: one per worker process,
+    :func:`wirehouse.config.worker_processes`): the work is NumPy and scipy calls that
+    release the GIL, and this stage otherwise ran on one core while the other idled.
+    Each block's pairs and floats do not depend on which thread scored it, and the
+    edges are collected in block order, so the result is the one a single thread gives."""
     n = vectors.matrix.shape[0]
     rows, cols = key_terms(vectors)
     usable = np.bincount(cols, minlength=vectors.matrix.shape[1])[cols] <= MAX_POSTING
@@ -328,46 +341,161 @@ def candidate_edges(
     is_scored[[vectors.index[a] for a in set(scored) if a in vectors.index]] = True
     mine = np.nonzero(is_new[rows])[0]
     mine = mine[np.argsort(rows[mine], kind="stable")]  # a new article's entries together
-    edges: dict[tuple[str, str], float] = {}
+    sorted_rows = rows_in_column_order(vectors.matrix)
+
+    blocks: list[np.ndarray] = []
     block = PAIR_BLOCK // MAX_POSTING  # entries: each pairs with at most MAX_POSTING rows
     start = 0
     while start < mine.size:
         stop = min(mine.size, start + block)
         while stop < mine.size and rows[mine[stop]] == rows[mine[stop - 1]]:
             stop += 1  # never split one article's entries
-        entries = mine[start:stop]
+        blocks.append(mine[start:stop])
         start = stop
+
+    def score_block(entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The block's pairs (row numbers) worth an edge, with their cosines."""
         lengths = length[entries]
         left = np.repeat(rows[entries], lengths)
         offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         right = rows[np.repeat(first[entries], lengths) + offset]
         # each pair once: from its new member with the smaller row
         keep = (left != right) & (~is_new[right] | (left < right)) & ~is_scored[right]
-        pairs = np.unique(left[keep] * n + right[keep])
+        pairs = sorted_unique(left[keep] * n + right[keep])
+        found = [(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))]
         for lo in range(0, pairs.size, PAIR_CHUNK):
             chunk = pairs[lo : lo + PAIR_CHUNK]
-            _score_pairs(vectors, chunk // n, chunk % n, edges)
+            x, y = chunk // n, chunk % n
+            sims = pair_dots(vectors.matrix, x, y, sorted_rows)
+            strong = sims >= MIN_EDGE
+            found.append((x[strong], y[strong], sims[strong]))
+        x, y, sims = (np.concatenate(part) for part in zip(*found, strict=True))
+        return x, y, sims
+
+    threads = min(threads or worker_processes(), len(blocks))
+    edges: dict[tuple[str, str], float] = {}
+    if threads <= 1:
+        for entries in blocks:
+            _add_edges(edges, vectors.ids, *score_block(entries))
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            for found in pool.map(score_block, blocks):
+                _add_edges(edges, vectors.ids, *found)
     return edges
 
 
-def _score_pairs(
-    vectors: textvec.VectorSet,
+def _add_edges(
+    edges: dict[tuple[str, str], float],
+    ids: Sequence[str],
     left: np.ndarray,
     right: np.ndarray,
-    edges: dict[tuple[str, str], float],
+    sims: np.ndarray,
 ) -> None:
-    """Cosine similarities of a chunk of candidate pairs, in one sparse product, keeping
-    those worth an edge."""
-    if not left.size:
-        return
-    matrix, ids = vectors.matrix, vectors.ids
-    sims = np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel()
-    keep = np.nonzero(sims >= MIN_EDGE)[0]
-    for i, j, sim in zip(
-        left[keep].tolist(), right[keep].tolist(), sims[keep].tolist(), strict=True
-    ):
+    """Scored pairs of rows as edges, keyed by their article ids in order."""
+    for i, j, sim in zip(left.tolist(), right.tolist(), sims.tolist(), strict=True):
         x, y = ids[i], ids[j]
         edges[(x, y) if x < y else (y, x)] = sim
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (sorted distinct values) by one sort: NumPy 2's hash-based
+    unique took 1.8 s for 2 million candidate pair keys spread over 40,000 squared,
+    the sort 0.1 s (one of the 23 blocks of the bench-night history's last night,
+    2026-11-29)."""
+    if values.size == 0:
+        return values
+    values = np.sort(values)
+    first = np.empty(values.size, dtype=bool)
+    first[0] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return values[first]
+
+
+def rows_in_column_order(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Per row, whether its column indices strictly increase (what scipy's
+    ``csr_has_canonical_format`` checks row by row): see :func:`pair_dots`."""
+    n = matrix.shape[0]
+    falls = np.diff(matrix.indices) <= 0
+    # a fall between two rows' entries is not inside a row
+    starts = matrix.indptr[1:-1]
+    starts = starts[(starts > 0) & (starts < matrix.indices.size)]
+    falls[starts - 1] = False
+    bad_entries = np.nonzero(falls)[0] + 1
+    bad = np.zeros(n, dtype=bool)
+    bad[np.searchsorted(matrix.indptr, bad_entries, side="right") - 1] = True
+    return ~bad
+
+
+def pair_dots(
+    matrix: sparse.csr_matrix,
+    left: np.ndarray,
+    right: np.ndarray,
+    sorted_rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each pair's dot product ``matrix[left[k]] . matrix[right[k]]``, bit for bit the
+    floats of ``matrix[left].multiply(matrix[right]).sum(axis=1)``, which the story stage
+    used before, in a third of the time (and without copying the left rows).
+
+    Same floats, so the same stories: the products are the same (left value times
+    right value, zero products dropped) and are summed by ``np.add.reduceat`` in the
+    order scipy's element-wise product lists them. That order is ascending column when
+    every row of both sides has its columns in increasing order (scipy's canonical
+    path), else the left row's stored order reversed (its general path, a linked list
+    built from the left row; vector rows are stored heaviest term first). Every row
+    must hold each column at most once, as term vectors do. `sorted_rows` is
+    :func:`rows_in_column_order` of `matrix`, passed in when the caller scores many
+    chunks of one matrix.
+
+    How: the right rows are gathered in one call; for each run of pairs with the same
+    left row (the candidate search lists a left row's pairs together), a dense map from
+    column to the left row's position finds which of the right entries the left row
+    shares; only those are multiplied and ordered."""
+    pairs = left.size
+    out = np.zeros(pairs)
+    if not pairs:
+        return out
+    if sorted_rows is None:
+        sorted_rows = rows_in_column_order(matrix)
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    gathered = matrix[right]
+    g_indptr, g_indices, g_data = gathered.indptr, gathered.indices, gathered.data
+    width = int(np.diff(indptr).max()) if matrix.nnz else 0
+    position_type = np.int8 if width < 127 else np.int32
+    position_of = np.full(matrix.shape[1], -1, dtype=position_type)
+    position = np.empty(g_indices.size, dtype=position_type)
+    steps = np.arange(width, dtype=position_type)
+    run_starts = np.concatenate(([0], np.nonzero(np.diff(left))[0] + 1))
+    run_ends = np.concatenate((run_starts[1:], [pairs]))
+    for start, stop, row in zip(
+        run_starts.tolist(), run_ends.tolist(), left[run_starts].tolist(), strict=True
+    ):
+        lo, hi = indptr[row], indptr[row + 1]
+        columns = indices[lo:hi]
+        position_of[columns] = steps[: hi - lo]
+        a, b = g_indptr[start], g_indptr[stop]
+        np.take(position_of, g_indices[a:b], out=position[a:b])
+        position_of[columns] = -1
+    shared = np.nonzero(position >= 0)[0]
+    place = position[shared].astype(np.int64)
+    pair = np.searchsorted(g_indptr, shared, side="right") - 1
+    products = data[indptr[left[pair]] + place] * g_data[shared]
+    nonzero = products != 0
+    shared, place, pair, products = (
+        shared[nonzero],
+        place[nonzero],
+        pair[nonzero],
+        products[nonzero],
+    )
+    if sorted_rows[left].all() and sorted_rows[right].all():
+        order = np.argsort(pair * matrix.shape[1] + g_indices[shared], kind="stable")
+    else:
+        order = np.argsort(pair * (width + 1) + (width - place), kind="stable")
+    counts = np.bincount(pair, minlength=pairs)
+    has = np.nonzero(counts)[0]
+    if has.size:
+        offsets = np.cumsum(counts) - counts
+        out[has] = np.add.reduceat(products[order], offsets[has])
+    return out
 
 
 def reachable_known(
@@ -536,14 +664,20 @@ def _singleton(
     )
 
 
-def _merged(a: _Cluster, b: _Cluster) -> _Cluster:
+def _merged(a: _Cluster, b: _Cluster, members: list[str]) -> _Cluster:
+    """Two groups as one; `members` already holds both's (see :func:`_agglomerate`)."""
     return _Cluster(
-        a.members + b.members,
+        members,
         min(a.first, b.first),
         a.size + b.size,
         language=a.language or b.language,
         published=_span([*(a.published or ()), *(b.published or ())]),
     )
+
+
+# a float margin under the bound of :func:`_agglomerate`'s pre-filter, far wider than the
+# rounding of the exact test it spares, so every link that test could pass is kept
+_BOUND_MARGIN = 1e-9
 
 
 def _agglomerate(
@@ -560,77 +694,95 @@ def _agglomerate(
     `config.attach_threshold` (and :func:`may_join`): a short or oddly-angled report
     cannot reach the full bar against every member of a big story, yet being that close
     to all of them on average is strong evidence, while two big groups must still meet
-    the full bar (that is what keeps two earthquakes apart)."""
-    threshold = config.threshold
-    clusters: dict[int, _Cluster] = {}
-    node_of: dict[str, int] = {}
-    for node in sorted(nodes, key=lambda n: n.members[0]):
-        node_of[node.members[0]] = len(clusters)
-        clusters[len(clusters)] = node
-    links: dict[int, dict[int, float]] = defaultdict(dict)
-    for cx, cy, sim in _edges_that_count(edges, node_of, threshold, config.attach_threshold):
-        links[cx][cy] = links[cx].get(cy, 0.0) + sim
-        links[cy][cx] = links[cx][cy]
+    the full bar (that is what keeps two earthquakes apart).
 
+    Each group has an id, in the order groups were made (a merge makes a new one), which
+    breaks ties between equal averages, and a slot where its links live: a merge keeps
+    the slot of the side with more links, so only the other side's neighbours are
+    updated (relabelling both sides' neighbours under the new id was most of the 6 s
+    this took on the bench-night history's last night). The result is the same."""
+    threshold = config.threshold
+    ordered = sorted(nodes, key=lambda n: n.members[0])
+    node_of = {node.members[0]: i for i, node in enumerate(ordered)}
+    cluster_at: list[_Cluster] = list(ordered)  # by slot
+    members_at: list[list[str]] = [list(node.members) for node in ordered]
+    slot_of: dict[int, int] = {i: i for i in range(len(ordered))}  # live group id -> slot
+    id_at: list[int] = list(range(len(ordered)))  # slot -> its group's id
+    links: list[dict[int, float]] = [{} for _ in ordered]  # slot -> {slot: summed similarity}
     heap: list[tuple[float, int, int]] = []
-    for cx, nbrs in links.items():
-        for cy, total in nbrs.items():
-            if cx < cy and total >= threshold:  # singletons: the sum is the average
-                heap.append((-total, cx, cy))
+    # each pair of articles has one edge, so a pair of singletons one link
+    for cx, cy, sim in _edges_that_count(edges, node_of, threshold, config.attach_threshold):
+        links[cx][cy] = sim
+        links[cy][cx] = sim
+        if sim >= threshold:  # singletons: the sum is the average
+            heap.append((-sim, cx, cy) if cx < cy else (-sim, cy, cx))
     heapq.heapify(heap)
-    next_id = len(clusters)
+    next_id = len(ordered)
     while heap:
-        _, cx, cy = heapq.heappop(heap)
-        if cx not in clusters or cy not in clusters:
+        _, x, y = heapq.heappop(heap)
+        sx, sy = slot_of.get(x), slot_of.get(y)
+        if sx is None or sy is None:
             continue  # one side merged since: its entries died with its id
-        a, b = clusters[cx], clusters[cy]
-        # two live clusters' link never changes (a merge makes a new id), so the entry's
+        a, b = cluster_at[sx], cluster_at[sy]
+        # two live groups' link never changes (a merge makes a new id), so the entry's
         # average is current: it was at least the threshold when pushed; whether the
         # pair may join at all is checked now
         if not may_join(a, b, config):
             continue
-        merged = _merged(a, b)
+        keep, drop = (sx, sy) if len(links[sx]) >= len(links[sy]) else (sy, sx)
+        members = members_at[keep]
+        members.extend(members_at[drop])
+        members_at[drop] = []
+        merged = _merged(a, b, members)
         cid = next_id
         next_id += 1
-        clusters[cid] = merged
-        del clusters[cx], clusters[cy]
-        combined: dict[int, float] = defaultdict(float)
-        for old in (cx, cy):
-            for nbr, s in links.pop(old, {}).items():
-                if nbr in (cx, cy):
-                    continue
-                combined[nbr] += s
-                links[nbr].pop(old, None)
-        for nbr, s in combined.items():
-            links[cid][nbr] = s
-            links[nbr][cid] = s
-            average = s / (merged.size * clusters[nbr].size)
+        del slot_of[x], slot_of[y]
+        slot_of[cid] = keep
+        id_at[keep] = cid
+        cluster_at[keep] = merged
+        kept = links[keep]
+        kept.pop(drop, None)
+        for nbr, s in links[drop].items():
+            if nbr == keep:
+                continue
+            theirs = links[nbr]
+            del theirs[drop]
+            total = kept[nbr] + s if nbr in kept else s  # a sum of two: either order
+            kept[nbr] = total
+            theirs[keep] = total
+        links[drop] = {}
+        # a positive bar: neighbours are at least one article, so a link whose sum is
+        # under the bar times the merged group's size cannot reach it (most links)
+        bound = threshold * merged.size * (1.0 - _BOUND_MARGIN) if threshold > 0 else -math.inf
+        for nbr, total in [(n, t) for n, t in kept.items() if t >= bound]:
+            average = total / (merged.size * cluster_at[nbr].size)
             if average >= threshold:
-                heapq.heappush(heap, (-average, cid, nbr))
+                heapq.heappush(heap, (-average, cid, id_at[nbr]))
 
     attach: dict[int, int] = {}
-    for cid in sorted(clusters):
-        small = clusters[cid]
+    for cid in sorted(slot_of):
+        slot = slot_of[cid]
+        small = cluster_at[slot]
         if small.size > config.small_story:
             continue
         best: tuple[float, int] | None = None
-        for nbr, s in links.get(cid, {}).items():
-            big = clusters[nbr]
+        for nbr, s in links[slot].items():
+            big = cluster_at[nbr]
             if big.size <= config.small_story:
                 continue
             avg = s / (small.size * big.size)
             if (
                 may_join(small, big, config)
                 and avg >= config.attach_threshold
-                and (best is None or (-avg, nbr) < (-best[0], best[1]))
+                and (best is None or (-avg, id_at[nbr]) < (-best[0], best[1]))
             ):
-                best = (avg, nbr)
+                best = (avg, id_at[nbr])
         if best is not None:
             attach[cid] = best[1]
-    members: dict[int, list[str]] = {cid: list(c.members) for cid, c in clusters.items()}
-    for small, big in attach.items():
-        members[big].extend(members.pop(small))
-    return sorted(sorted(m) for m in members.values())
+    grouped: dict[int, list[str]] = {cid: list(members_at[slot]) for cid, slot in slot_of.items()}
+    for small_id, big_id in attach.items():
+        grouped[big_id].extend(grouped.pop(small_id))
+    return sorted(sorted(m) for m in grouped.values())
 
 
 def _edges_that_count(
@@ -649,7 +801,8 @@ def _edges_that_count(
     they are most of a big night's edges (unrelated articles sharing a common term)."""
     if not edges:
         return []
-    pairs = np.asarray([(node_of[x], node_of[y]) for x, y in edges], dtype=np.int64)
+    ends = itertools.chain.from_iterable(edges)
+    pairs = np.fromiter(map(node_of.__getitem__, ends), np.int64, 2 * len(edges)).reshape(-1, 2)
     sims = np.fromiter(edges.values(), dtype=np.float64, count=len(edges))
     n = len(node_of)
     strong = sims >= threshold
@@ -659,7 +812,7 @@ def _edges_that_count(
     _, component = csgraph.connected_components(graph, directed=False)
     cx, cy = component[pairs[:, 0]], component[pairs[:, 1]]
     low, high = np.minimum(cx, cy), np.maximum(cx, cy)
-    joined = np.unique((low * n + high)[(cx != cy) & (sims >= attach_threshold)])
+    joined = sorted_unique((low * n + high)[(cx != cy) & (sims >= attach_threshold)])
     keep = (cx == cy) | np.isin(low * n + high, joined)
     return zip(pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), sims[keep].tolist(), strict=True)
 
