@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy import sparse
 
-from wirehouse import dedup, land, load, stories, textvec
+from wirehouse import dedup, land, load, stories, textvec, warehouse
 from wirehouse.config import Settings, worker_processes
 from wirehouse.land import STORY_TABLES
 from wirehouse.progress import Progress, Steps
@@ -326,7 +326,7 @@ def run_stories(settings: Settings, run_date: str) -> dict[str, int]:
         # tonight's features: the read kept one core busy for about 4 s of the stage
         # (bench-night history, 2026-11-29). Its terms still become vocabulary ids
         # after tonight's, so every column keeps its number and the results their floats.
-        cursor = con.cursor()  # a DuckDB connection is not shared between threads
+        cursor = warehouse.cursor(con)  # a connection is not shared between threads
         try:
             with ThreadPoolExecutor(1) as reader:
                 reading = reader.submit(_read_history, cursor, run_date, lo, hi, config)

@@ -92,6 +92,16 @@ def connect(target: Path | Lake, *, read_only: bool = False) -> duckdb.DuckDBPyC
     return connect_file(target, read_only=read_only)
 
 
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` for another thread (a DuckDB connection is not shared between
+    threads), in the catalog `con` uses: a cursor starts in the instance's default catalog,
+    which in lake mode is the in-memory one, not the lake attached as `wirehouse`."""
+    (catalog,) = con.execute("select current_database()").fetchone()
+    other = con.cursor()
+    other.execute(f'use "{catalog}"')
+    return other
+
+
 def describe(target: Path | Lake) -> str:
     """Where the warehouse is, for people (a lake's catalog string may carry a password:
     only its data path and the catalog's host and database are shown)."""
