@@ -16,15 +16,18 @@ instance with the writer (DuckDB caches one instance per file and process).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "include" / "sample_articles"
@@ -77,6 +80,24 @@ WIRE_DUMP = [
         ],
     },
 ]
+
+
+@contextlib.contextmanager
+def web_source() -> Iterator[HTTPServer]:
+    """The nights' web source on 127.0.0.1: a page, a 404 and a URL robots.txt refuses."""
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    srv.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
+    page = SAMPLES / "harbor_wire" / "greywater-island-ferry-service-resumes-after-fog.html"
+    srv.expect_request("/news/ferry.html").respond_with_data(
+        page.read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    srv.expect_request("/gone.html").respond_with_data("gone", status=404)
+    try:
+        yield srv
+    finally:
+        srv.clear()
+        srv.stop()
 
 
 def write_sources(home: Path, server_url: str) -> Path:

@@ -51,6 +51,16 @@ def wait_for_port(port: int, timeout: float = START_TIMEOUT_S) -> None:
         time.sleep(0.1)
 
 
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server gracefully (SIGTERM), and kill it if it is still there after 30 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def postgres_bin_dir() -> Path:
     """The newest PostgreSQL server's binaries from Debian's packages (/usr/lib/postgresql/N/bin)."""
     candidates = sorted(
@@ -159,12 +169,7 @@ def postgres_server(user: str = "wirehouse") -> Iterator[Postgres]:
             wait_for_port(port)
             yield Postgres(port=port, user=user, data_dir=data_dir, bin_dir=bin_dir)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
         log.unlink(missing_ok=True)
@@ -209,10 +214,5 @@ def redis_server() -> Iterator[Redis]:
         wait_for_port(port)
         yield Redis(port=port)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         shutil.rmtree(work_dir, ignore_errors=True)

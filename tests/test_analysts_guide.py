@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fixture_nights import NIGHT_1, NIGHT_2, SAMPLES, run_night_in_child, write_sources
+from fixture_nights import NIGHT_1, NIGHT_2, run_night_in_child, web_source, write_sources
 from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,17 +158,8 @@ def read_night(conn: sa.Connection) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def server() -> Iterator[HTTPServer]:
     """The web source's site: a page, a 404 and a URL robots.txt refuses."""
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    srv.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
-    page = SAMPLES / "harbor_wire" / "greywater-island-ferry-service-resumes-after-fog.html"
-    srv.expect_request("/news/ferry.html").respond_with_data(
-        page.read_bytes(), content_type="text/html; charset=utf-8"
-    )
-    srv.expect_request("/gone.html").respond_with_data("gone", status=404)
-    yield srv
-    srv.clear()
-    srv.stop()
+    with web_source() as srv:
+        yield srv
 
 
 def finish(proc: Any) -> str:

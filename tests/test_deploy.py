@@ -57,7 +57,14 @@ import duckdb
 import psutil
 import pytest
 import yaml
-from fixture_nights import NIGHT_1, NIGHT_2, SAMPLES, run_night_in_child, stage_files, write_sources
+from fixture_nights import (
+    NIGHT_1,
+    NIGHT_2,
+    run_night_in_child,
+    stage_files,
+    web_source,
+    write_sources,
+)
 from pytest_httpserver import HTTPServer
 from services import free_port, postgres_server, redis_server
 
@@ -322,17 +329,8 @@ def healthcheck_url(service: dict[str, Any], port: int) -> str:
 @pytest.fixture(scope="module")
 def web() -> Iterator[HTTPServer]:
     """fixture_nights' web source: a page, a 404 and a URL robots.txt refuses."""
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    srv.start()
-    srv.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private/\n")
-    page = SAMPLES / "harbor_wire" / "greywater-island-ferry-service-resumes-after-fog.html"
-    srv.expect_request("/news/ferry.html").respond_with_data(
-        page.read_bytes(), content_type="text/html; charset=utf-8"
-    )
-    srv.expect_request("/gone.html").respond_with_data("gone", status=404)
-    yield srv
-    srv.clear()
-    srv.stop()
+    with web_source() as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
