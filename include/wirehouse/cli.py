@@ -30,6 +30,20 @@ from wirehouse.extensions import NO_DOWNLOAD_CONFIG, ExtensionMissing, load_exte
 from wirehouse.publish import PUBLISHED_DB, mart_counts, search
 from wirehouse.warehouse import Lake, connect_lake
 
+# the query `wirehouse summary` suggests, in file and in lake mode
+EXAMPLE_QUERY = (
+    "select headline, article_count, source_count "
+    "from marts.dim_stories order by article_count desc limit 10"
+)
+
+
+def _print_marts(counts: dict[str, int]) -> None:
+    """Each mart's rows, then the example query to try (the summary's tail in both modes)."""
+    for name, count in counts.items():
+        print(f"  marts.{name:<20} {count:>8} rows")
+    print("Try:")
+    print(f'  .venv/bin/wirehouse query "{EXAMPLE_QUERY}"')
+
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from wirehouse.sources import SourcesError, load_sources
@@ -119,14 +133,7 @@ def _lake_summary(settings: Settings) -> int:
     info = publish_lake(lake)
     print(f"Warehouse: {info['warehouse']}")
     print(f"Latest snapshot: {info['snapshot_id']} (readers pin one with AT (VERSION => n))")
-    for name, count in dict(info["marts"]).items():  # type: ignore[call-overload]
-        print(f"  marts.{name:<20} {count:>8} rows")
-    example = (
-        "select headline, article_count, source_count "
-        "from marts.dim_stories order by article_count desc limit 10"
-    )
-    print("Try:")
-    print(f'  .venv/bin/wirehouse query "{example}"')
+    _print_marts(dict(info["marts"]))  # type: ignore[call-overload]
     print("  or attach it read-only yourself (docs/ducklake.md, Readers)")
     return 0
 
@@ -159,16 +166,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         con.close()
     if info:
         print(f"Published {info[0]:%Y-%m-%d %H:%M %Z} (snapshot {info[1]})")
-    for name, count in mart_counts(published).items():
-        print(f"  marts.{name:<20} {count:>8} rows")
-    example = (
-        "select headline, article_count, source_count "
-        "from marts.dim_stories order by article_count desc limit 10"
-    )
-    print("Try:")
-    print(f'  .venv/bin/wirehouse query "{example}"')
+    _print_marts(mart_counts(published))
     print(f'  .venv/bin/wirehouse search "{search_example(top[0] if top else None)}" --limit 5')
-    print(f'  duckdb -readonly {published} -c "{example}"')
+    print(f'  duckdb -readonly {published} -c "{EXAMPLE_QUERY}"')
     return 0
 
 
