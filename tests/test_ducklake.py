@@ -62,6 +62,15 @@ LATE_WIRE = [
 ]
 
 
+def lake_mode(lake: Lake) -> dict[str, str]:
+    """The warehouse variables that put a night (or a command) on `lake`."""
+    return {
+        "WIREHOUSE_WAREHOUSE": "ducklake",
+        "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
+        "WIREHOUSE_DUCKLAKE_DATA": lake.data,
+    }
+
+
 def night_env(mode: dict[str, str]) -> dict[str, str]:
     """The child's environment: this process's, with the warehouse variables of `mode`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREHOUSE_DUCKLAKE_")}
@@ -122,11 +131,7 @@ def nights(
         catalog=postgres.create_database("lake"),
         data=str(tmp_path_factory.mktemp("lake_data")),
     )
-    lake_env = {
-        "WIREHOUSE_WAREHOUSE": "ducklake",
-        "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
-        "WIREHOUSE_DUCKLAKE_DATA": lake.data,
-    }
+    lake_env = lake_mode(lake)
     published: dict[str, dict[str, dict[str, Any]]] = {"file": {}, "lake": {}}
     for home in (file_home, lake_home):
         write_sources(home, server.url_for("/"))
@@ -259,14 +264,7 @@ def test_summary_and_query_read_the_lake_and_nothing_else(
     nights: dict[str, Any], tmp_path: Path
 ) -> None:
     lake: Lake = nights["lake"]
-    env = night_env(
-        {
-            "WIREHOUSE_HOME": str(tmp_path),
-            "WIREHOUSE_WAREHOUSE": "ducklake",
-            "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
-            "WIREHOUSE_DUCKLAKE_DATA": lake.data,
-        }
-    )
+    env = night_env({"WIREHOUSE_HOME": str(tmp_path), **lake_mode(lake)})
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "wirehouse.cli", *args]
@@ -385,14 +383,7 @@ def test_dbt_docs_read_the_lakes_catalog(nights: dict[str, Any], tmp_path: Path)
     """The DAG's `docs` task in lake mode: dbt's `ducklake` target (the profile's default
     when WIREHOUSE_WAREHOUSE=ducklake) documents the marts from the lake's catalog."""
     lake: Lake = nights["lake"]
-    env = night_env(
-        {
-            "WIREHOUSE_HOME": str(tmp_path),
-            "WIREHOUSE_WAREHOUSE": "ducklake",
-            "WIREHOUSE_DUCKLAKE_CATALOG": lake.catalog,
-            "WIREHOUSE_DUCKLAKE_DATA": lake.data,
-        }
-    )
+    env = night_env({"WIREHOUSE_HOME": str(tmp_path), **lake_mode(lake)})
     done = subprocess.run(
         [sys.executable, "-c", DOCS], env=env, capture_output=True, text=True, timeout=600
     )
