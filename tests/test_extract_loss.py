@@ -26,7 +26,14 @@ from wirehouse.extract import (
     lost_story,
 )
 from wirehouse.fetch import decode_html
-from wirehouse.normalise import drop_author_bios, light_body, normalise_body, unwrap_lines
+from wirehouse.normalise import (
+    drop_author_bios,
+    drop_closing_furniture,
+    light_body,
+    normalise_body,
+    split_credits,
+    unwrap_lines,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STORY = [p.strip() for p in (FIXTURES / "wire_story.txt").read_text().split("\n\n") if p.strip()]
@@ -187,3 +194,80 @@ def test_closing_bio_of_the_author_leaves_the_body() -> None:
     said = "Tom Ellery said the basin would reopen in the summer."
     assert drop_author_bios(f"{story}\n\n{said}", ["Tom Ellery"]) == f"{story}\n\n{said}"
     assert drop_author_bios(f"{bio}\n\n{story}", ["Tom Ellery"]) == f"{bio}\n\n{story}"
+
+
+def test_a_bio_under_a_short_or_partial_byline_name_leaves_the_body() -> None:
+    story = "\n\n".join(STORY)
+    # the byline gives the full name, the bio a short form, or the first name alone
+    assert drop_author_bios(f"{story}\n\nTom Ellery covers canals.", ["Thomas Ellery"]) == story
+    solo = "Thomas currently works for the Carrow Courier and lives in Bramstadt."
+    assert drop_author_bios(f"{story}\n\n{solo}", ["Thomas Ellery"]) == story
+    apposition = "Tom Ellery, a former lock keeper, writes about the waterways."
+    assert drop_author_bios(f"{story}\n\n{apposition}", ["Thomas Ellery"]) == story
+    # a second bio paragraph after it goes with it
+    more = "When not on the towpath he can be found in his allotment."
+    assert (
+        drop_author_bios(f"{story}\n\nTom Ellery is a reporter.\n\n{more}", ["Tom Ellery"]) == story
+    )
+    # another person with the author's first name is story
+    other = "Thomas Baker is expected to give evidence at the inquiry in March."
+    assert drop_author_bios(f"{story}\n\n{other}", ["Thomas Ellery"]) == f"{story}\n\n{other}"
+
+
+def test_closing_prompts_and_references_leave_the_body() -> None:
+    story = "\n\n".join(STORY)
+    prompts = [
+        "Join our commenting forum",
+        "Subscribe to Carrow Premium to bookmark this article",
+        "Want to keep up with breaking news? Subscribe to our email newsletter.",
+        "Follow the Courier's canal desk on Facebook and Instagram.",
+        "Courier waterways: https://courier.example/hub/waterways",
+        "A. Roe et al. 2023. Wall movement in drained canal basins. Journal of Locks 4: 1-9.",
+    ]
+    assert drop_closing_furniture("\n\n".join([story, *prompts]), []) == story
+    # prompts before the author's bio, and after it
+    bio = "Tom Ellery is a reporter for the Carrow Courier."
+    body = "\n\n".join([story, prompts[0], bio, prompts[2]])
+    assert drop_closing_furniture(body, ["Tom Ellery"]) == story
+    # a paywall notice stays for the `paywalled` flag; a closing sentence with an
+    # imperative but no promotion is story; prompts inside the story stay
+    paywall = "Subscribe to continue reading this article."
+    assert drop_closing_furniture(f"{story}\n\n{paywall}", []) == f"{story}\n\n{paywall}"
+    for closing in (
+        "Get well soon, the children wrote on the card.",
+        "Follow-up talks with the Twitter account's owners are planned for March.",
+        "The survey, by Roe et al, found the same cracks in 2019.",
+    ):
+        assert drop_closing_furniture(f"{story}\n\n{closing}", []) == f"{story}\n\n{closing}"
+    inside = "\n\n".join([STORY[0], prompts[2], *STORY[1:]])
+    assert drop_closing_furniture(inside, []) == inside
+    assert drop_closing_furniture(prompts[2], []) == prompts[2]  # never the first paragraph
+
+
+def test_link_lines_separators_and_apparatus_leave_the_body() -> None:
+    text = "\n".join(
+        [
+            STORY[0],
+            "Related: Lock keepers fear for summer trade",
+            "::",
+            *STORY[1:],
+            "[Read more: How the basin was built]",
+            "Footnotes",
+            "[1] Carrow Canal Company minutes, 1894.",
+            "[2] Northgate Wire archive, box 17.",
+        ]
+    )
+    assert normalise_body(text).split("\n\n") == STORY
+    # a "Related" that is a sentence of the story is no link line
+    sentence = "Related to the closure, the council will review its budget in March."
+    assert sentence in normalise_body(f"{STORY[0]}\n{sentence}")
+
+
+def test_closing_republication_and_contributor_lines_are_credits() -> None:
+    story = "\n\n".join(STORY)
+    for line in (
+        "This story was originally published December 22, 2023, 12:20 PM.",
+        "Contributing: Associated Press; Ruth Adeyemi",
+        "Includes information from The Associated Press",
+    ):
+        assert split_credits(f"{story}\n\n{line}") == (story, line)

@@ -53,7 +53,7 @@ from wirehouse.normalise import (
     clean_paragraph,
     content_hash,
     detect_language,
-    drop_author_bios,
+    drop_closing_furniture,
     light_body,
     normalise_body,
     split_credits,
@@ -799,7 +799,7 @@ def finish_article(
     if structured:
         body = prefer_structured_body(body, structured, headline)
     dateline, dateline_agency, body = split_dateline_parts(body)
-    body, credits = split_credits(drop_author_bios(body, facts.authors))
+    body, credits = split_credits(drop_closing_furniture(body, facts.authors))
     words = word_count(body)
     if words < MIN_BODY_WORDS:
         raise ExtractionEmpty(f"no article text found (fewer than {MIN_BODY_WORDS} words)")

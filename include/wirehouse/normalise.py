@@ -48,16 +48,31 @@ BOILERPLATE_RES = [
         r"^(_{3,}|-{3,}|\*{3,}|={3,})$",
         r"^our standards\s*:.*$",
         r"^.{0,80}\(@\w{1,15}\)\s+\w+\s+\d{1,2},\s+\d{4}$",
+        # a link to another story inside the body: "Related: …", "Also read- …", "[Related: …]"
+        r"^\[?(related|also read|read more|read next|see also|don['’]t miss|recommended)"
+        r"\s*(:|-|–|—|\.\.\.)\s*\S.{0,200}$",
+        r"^\[?(more|watch)\s*:\s*\S.{0,200}$",
     )
 ]
 # a late heading after which pages list other stories: cut the body there
 STOP_HEADING_RE = re.compile(
     r"^(more from\b.{0,60}|most (read|popular)\b.{0,40}|recommended( for you| reading)?"
     r"|related( stories| articles| coverage| content| reading)?|you (may|might) also like"
-    r"|(read|see) (also|more)|trending( now| stories)?|our sources|stay on the cutting edge)"
+    r"|(read|see) (also|more)|trending( now| stories)?|our sources|stay on the cutting edge"
+    r"|don['’]t miss|read next|top (reads|stories)\b.{0,40})"
     r"[:.]?$",
     re.IGNORECASE,
 )
+# a heading of the apparatus after the story (notes, references, photo credits): cut there
+# when it comes in the body's second half; the list under it is often longer than the
+# last third STOP_HEADING_RE waits for (a NASA history page's 6 footnotes, a magazine
+# cover story's 30 credit lines)
+APPARATUS_HEADING_RE = re.compile(
+    r"^(footnotes|references|sources|citations|bibliography|(photo|video) credits"
+    r"|story source|journal references?)[:.]?$",
+    re.IGNORECASE,
+)
+
 BULLET_RE = re.compile(r"^[-•*–]\s+")
 # Wire copy's furniture around the story, never story text itself: the slug on top (one
 # hyphenated all-caps token, "CANAL-BASIN-DRAINED"), a byline line of its own ("By Tom
@@ -98,12 +113,16 @@ def normalise_body(text: str, headline: str | None = None) -> str:
     top removed, and the body cut at a late "More from …" style heading (only in its last
     third, so a story about recommendations survives)."""
     paragraphs = [BULLET_RE.sub("", p) for p in _lines(text)]
-    paragraphs = [p for p in paragraphs if p and not is_boilerplate(p) and not is_shouting(p)]
+    paragraphs = [
+        p for p in paragraphs if WORD_RE.search(p) and not is_boilerplate(p) and not is_shouting(p)
+    ]
     paragraphs = strip_wire_furniture(paragraphs)
     if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
         paragraphs = paragraphs[1:]
     for i, p in enumerate(paragraphs):
-        if i >= max(3, len(paragraphs) * 2 // 3) and STOP_HEADING_RE.match(p):
+        if (i >= max(3, len(paragraphs) * 2 // 3) and STOP_HEADING_RE.match(p)) or (
+            i >= max(3, len(paragraphs) // 2) and APPARATUS_HEADING_RE.match(p)
+        ):
             paragraphs = paragraphs[:i]
             break
     return "\n\n".join(paragraphs)
@@ -220,7 +239,9 @@ CREDITS_RE = re.compile(
     r"(\bcontributed\b(\s+(to\s+)?(this\s+)?(report|reporting|story))?"
     r"|\breported\s+(this\s+story\s+)?from\b"
     r"|^(additional\s+)?(reporting|writing|editing)\s+by\b"
-    r"|^(this|the)\s+(story|article|report)\s+was\s+(reported|written|produced)\b)",
+    r"|^(this|the)\s+(story|article|report)\s+was\s+(reported|written|produced)\b"
+    r"|\boriginally\s+(published|appeared)\b|^contributing\s*:"
+    r"|^includes\s+(information|reporting)\s+from\b)",
     re.IGNORECASE,
 )
 MAX_CREDIT_WORDS = 60
@@ -242,34 +263,114 @@ def split_dateline_parts(body: str) -> tuple[str | None, str | None, str]:
 
 
 # A closing paragraph about one of the article's own authors ("Jane Roe is a senior editor
-# at …", "Outlet's Jane Roe is the author of …"): the writer's bio, page furniture that
-# differs between outlets, not the story. Only the last BIO_PARAGRAPHS paragraphs of up to
-# MAX_BIO_WORDS words that start with a byline name and a bio's verb are dropped. On the
-# development pages it removed 7 bios and nothing else (bench/README.md, "Body quality").
-BIO_VERB_RE = re.compile(r"^(?:is|was|has|writes|covers|reports|joined)\b")
+# at …", "Outlet's Jane Roe is the author of …", "Steph Roe, a former …, covers …"): the
+# writer's bio, page furniture that differs between outlets, not the story. Searched in the
+# last BIO_PARAGRAPHS paragraphs: up to MAX_BIO_WORDS words starting with a capitalised name
+# that holds the first or last name of a byline name of 2+ words (bylines give "Stephanie
+# Roe", bios "Steph Roe") and then a bio's verb; the bio and what follows it are dropped.
+# On the development pages: 14 bios, and one op-ed whose gold keeps the author's bio
+# (bench/README.md, "Body quality").
+BIO_VERB_RE = re.compile(
+    r"^(?:,|(?:is|was|has|writes|covers|reports|joined|makes|currently|lives|works)\b)"
+)
 OUTLET_POSSESSIVE_RE = re.compile(r"^[\w&.'’ -]{1,40}['’]s\s+")  # "Outlet's Jane Roe"
-BIO_PARAGRAPHS = 2
-MAX_BIO_WORDS = 80
+BIO_NAME_RE = re.compile(r"^(?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*")
+BIO_PARAGRAPHS = 3
+MAX_BIO_WORDS = 200  # the longest bio on the development pages: 176 words
 
 
 def drop_author_bios(body: str, authors: list[str]) -> str:
-    """The body without closing bio paragraphs of its authors (see BIO_VERB_RE)."""
+    """The body without a closing bio paragraph of its authors (see BIO_VERB_RE) and what
+    follows it."""
     paragraphs = body.split("\n\n")
-    names = [a for a in authors if len(a.split()) >= 2]
-    for _ in range(BIO_PARAGRAPHS):
-        last = paragraphs[-1]
-        if len(paragraphs) < 2 or word_count(last) > MAX_BIO_WORDS or not _is_bio(last, names):
-            break
-        paragraphs.pop()
-    return "\n\n".join(paragraphs)
+    full = [a.split() for a in authors if len(a.split()) >= 2]
+    firsts, lasts = {n[0] for n in full}, {n[-1] for n in full}
+    for i in range(len(paragraphs) - 1, max(0, len(paragraphs) - 1 - BIO_PARAGRAPHS), -1):
+        if word_count(paragraphs[i]) <= MAX_BIO_WORDS and _is_bio(paragraphs[i], firsts, lasts):
+            return "\n\n".join(paragraphs[:i])
+    return body
 
 
-def _is_bio(paragraph: str, names: list[str]) -> bool:
-    for text in (paragraph, OUTLET_POSSESSIVE_RE.sub("", paragraph, count=1)):
-        for name in names:
-            if text.startswith(name) and BIO_VERB_RE.match(text[len(name) :].lstrip()):
-                return True
+def _is_bio(paragraph: str, firsts: set[str], lasts: set[str]) -> bool:
+    """Whether the paragraph starts with a byline name and a bio's verb: the name holds a
+    byline's last name, or is a byline's first name alone ("Gemma currently works …"), so
+    another person of the same first name ("Jane Doe is expected …") is no bio."""
+    text = paragraph.lstrip("—–- ")
+    for candidate in (text, OUTLET_POSSESSIVE_RE.sub("", text, count=1)):
+        match = BIO_NAME_RE.match(candidate)
+        if not match:
+            continue
+        name = match[0].split()
+        if (lasts.intersection(name) or (len(name) == 1 and name[0] in firsts)) and (
+            BIO_VERB_RE.match(candidate[match.end() :].lstrip())
+        ):
+            return True
     return False
+
+
+# Closing prompts addressed to the reader, never story: newsletter and subscription offers,
+# "follow us on …", comment and bookmark prompts, a bare "Label: https://…" link line, and
+# closing literature references ("A. Roe et al. 2023. …", "More information: …"). Only
+# trailing paragraphs of up to MAX_PROMPT_WORDS words go (MAX_REFERENCE_WORDS for a
+# reference); a prompt starting with an imperative needs a promotion's word too, so a
+# closing sentence such as "Get well soon, they wrote." stays.
+PROMPT_VERB_RE = re.compile(
+    r"^\[?(sign up|subscribe|join|follow|get|download|want|don['’]t miss|stay)\b(?![-’'])",
+    re.IGNORECASE,
+)
+PROMPT_NOUN_RE = re.compile(
+    r"\b(newsletters?|inbox|subscri(be|bing|ption)|premium|forums?|conversations?|alerts"
+    r"|app|updates|facebook|twitter|instagram|tiktok|youtube|threads|snapchat)\b",
+    re.IGNORECASE,
+)
+PROMPT_RE = re.compile(
+    r"(\bnewsletter\b.*\b(subscrib|sign up|delivered)|\b(sign up|subscribe)\b.*\bnewsletter\b"
+    r"|\bfollow (us|him|her|them|[\w’'. ]{1,40}) (on (facebook|twitter|x|instagram|snapchat"
+    r"|threads|tiktok|linkedin|youtube)|at https?://)"
+    r"|\bbookmark this article\b|\bpost your comment\b|^[\w .'’&-]{1,40}:\s*https?://\S+$)",
+    re.IGNORECASE,
+)
+REFERENCE_RE = re.compile(
+    r"(^more information:|\bdoi:?\s*10\.\d|^[\w.'’ -]{1,80} et al\.?,?\s*\(?(19|20)\d\d\b)",
+    re.IGNORECASE,
+)
+# a paywall's "Subscribe to continue reading" is no prompt to drop: the record's
+# `paywalled` flag reads it at the body's end (extract.PAYWALL_RE)
+PAYWALL_NOTICE_RE = re.compile(
+    r"\bto (continue|keep) reading\b|\bto read (the|this) (full|rest)\b|\bfor full access\b",
+    re.IGNORECASE,
+)
+MAX_PROMPT_WORDS = 45
+MAX_REFERENCE_WORDS = 80
+CLOSING_ROUNDS = 3  # prompts, then a bio, then the prompts before it: "Join …", bio, "Sign up …"
+
+
+def is_prompt(paragraph: str) -> bool:
+    """A paragraph addressed to the reader to sign up, subscribe, follow or comment."""
+    words = word_count(paragraph)
+    if PAYWALL_NOTICE_RE.search(paragraph):
+        return False
+    if words > MAX_PROMPT_WORDS:
+        return words <= MAX_REFERENCE_WORDS and bool(REFERENCE_RE.search(paragraph))
+    return bool(
+        PROMPT_RE.search(paragraph)
+        or REFERENCE_RE.search(paragraph)
+        or (PROMPT_VERB_RE.match(paragraph) and PROMPT_NOUN_RE.search(paragraph))
+    )
+
+
+def drop_closing_furniture(body: str, authors: list[str]) -> str:
+    """The body without what closes an article page after the story: reader prompts and
+    references (:func:`is_prompt`) and the author's bio (:func:`drop_author_bios`), in
+    either order. The first paragraph always stays."""
+    for _ in range(CLOSING_ROUNDS):
+        paragraphs = body.split("\n\n")
+        while len(paragraphs) > 1 and is_prompt(paragraphs[-1]):
+            paragraphs.pop()
+        before, body = body, drop_author_bios("\n\n".join(paragraphs), authors)
+        if body == before:
+            break
+    return body
 
 
 def split_credits(body: str) -> tuple[str, str | None]:
