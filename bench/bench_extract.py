@@ -19,6 +19,13 @@ single-process, sequential throughput, timing only the extraction call.
 
     python bench/bench_extract.py [--data DIR] [--set fundus_eval|articles_dev|all]
                                   [--limit N] [--dump DIR] [--per-page] [--strict]
+                                  [--cpu ROUNDS]
+
+``--cpu ROUNDS`` measures speed only, as CPU time (``time.process_time``: steadier than the
+wall clock on a shared machine): each page goes through both systems in turn (which one
+first alternates page by page, so neither gains from caches the other warmed), ROUNDS
+times; per set it prints each round's pages/s of both systems and their ratio, then the
+minimum and median over the rounds.
 
 Exit status: 0 (it is a report; also when the data folder is absent), or 2 with ``--strict``
 when a target is missed.
@@ -464,6 +471,41 @@ def run_system(name: str, pages: list[Page], htmls: list[str]) -> Score:
     return score
 
 
+def cpu_round(pages: list[Page], htmls: list[str]) -> dict[str, float]:
+    """CPU seconds per system over all pages, each page through both systems in turn."""
+    seconds = dict.fromkeys(SYSTEMS, 0.0)
+    for i, (page, html) in enumerate(zip(pages, htmls, strict=True)):
+        for name in SYSTEMS if i % 2 == 0 else SYSTEMS[::-1]:
+            start = time.process_time()
+            with contextlib.suppress(Exception):  # a crash costs what it cost
+                RUNNERS[name](html, page.url)
+            seconds[name] += time.process_time() - start
+    return seconds
+
+
+def cpu_report(set_name: str, pages: list[Page], htmls: list[str], rounds: int) -> None:
+    """Print CPU pages/s of both systems and wirehouse/trafilatura per round, then the
+    minimum and median over the rounds."""
+    import statistics
+
+    for name in SYSTEMS:  # warm-up (lazy imports), not timed
+        with contextlib.suppress(Exception):
+            RUNNERS[name](htmls[0], pages[0].url)
+    print(f"\n== {set_name}: {len(pages)} pages, CPU time, {rounds} rounds ==")
+    rates: dict[str, list[float]] = {name: [] for name in SYSTEMS}
+    ratios = []
+    for n in range(rounds):
+        seconds = cpu_round(pages, htmls)
+        for name in SYSTEMS:
+            rates[name].append(len(pages) / seconds[name])
+        ratios.append(rates["wirehouse"][-1] / rates["trafilatura"][-1])
+        cells = "  ".join(f"{name} {rates[name][-1]:5.1f}" for name in SYSTEMS)
+        print(f"  round {n + 1}: {cells} pages/s  ratio {ratios[-1]:.2f}")
+    for label, agg in (("min", min), ("median", statistics.median)):
+        cells = "  ".join(f"{name} {agg(rates[name]):5.1f}" for name in SYSTEMS)
+        print(f"  {label:<7} {cells} pages/s  ratio {agg(ratios):.2f}")
+
+
 # -- reporting -----------------------------------------------------------------------------
 
 
@@ -609,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", type=Path, default=None, help="write per-page JSON here")
     ap.add_argument("--per-page", action="store_true", help="print the 15 worst pages")
     ap.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    ap.add_argument("--cpu", type=int, default=0, metavar="ROUNDS", help="CPU speed only")
     args = ap.parse_args(argv)
 
     data: Path = args.data
@@ -626,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         pages = LOADERS[set_name](root)[: args.limit]
         htmls = load_html(pages)
+        if args.cpu:
+            cpu_report(set_name, pages, htmls, args.cpu)
+            continue
         for page, html in zip(pages, htmls, strict=True):
             if page.date:
                 page.date_on_page = day_on_page(page.date, html, page.url)
