@@ -24,8 +24,8 @@ single-process, sequential throughput, timing only the extraction call.
 ``--cpu ROUNDS`` measures speed only, as CPU time (``time.process_time``: steadier than the
 wall clock on a shared machine): each page goes through both systems in turn (which one
 first alternates page by page, so neither gains from caches the other warmed), ROUNDS
-times; per set it prints each round's pages/s of both systems and their ratio, then the
-minimum and median over the rounds.
+times, each round in a fresh process; per set it prints each round's pages/s of both
+systems and their ratio, then the minimum and median over the rounds.
 
 Exit status: 0 (it is a report; also when the data folder is absent), or 2 with ``--strict``
 when a target is missed.
@@ -483,27 +483,39 @@ def cpu_round(pages: list[Page], htmls: list[str]) -> dict[str, float]:
     return seconds
 
 
-def cpu_report(set_name: str, pages: list[Page], htmls: list[str], rounds: int) -> None:
+def cpu_report(set_name: str, data: Path, limit: int | None, rounds: int) -> None:
     """Print CPU pages/s of both systems and wirehouse/trafilatura per round, then the
-    minimum and median over the rounds."""
+    minimum and median over the rounds. Each round runs in a fresh process: htmldate keeps
+    parsed date strings in a cache, so a second pass over the same pages in one process
+    would time cache hits that a night of new pages never gets."""
     import statistics
+    import subprocess
 
-    for name in SYSTEMS:  # warm-up (lazy imports), not timed
-        with contextlib.suppress(Exception):
-            RUNNERS[name](htmls[0], pages[0].url)
-    print(f"\n== {set_name}: {len(pages)} pages, CPU time, {rounds} rounds ==")
+    print(f"\n== {set_name}: CPU time, {rounds} rounds, each in a fresh process ==")
     rates: dict[str, list[float]] = {name: [] for name in SYSTEMS}
     ratios = []
+    command = [sys.executable, __file__, "--data", str(data), "--set", set_name]
+    command += ["--cpu-round"] + (["--limit", str(limit)] if limit else [])
     for n in range(rounds):
-        seconds = cpu_round(pages, htmls)
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        pages, seconds = json.loads(out.splitlines()[-1])
         for name in SYSTEMS:
-            rates[name].append(len(pages) / seconds[name])
+            rates[name].append(pages / seconds[name])
         ratios.append(rates["wirehouse"][-1] / rates["trafilatura"][-1])
         cells = "  ".join(f"{name} {rates[name][-1]:5.1f}" for name in SYSTEMS)
-        print(f"  round {n + 1}: {cells} pages/s  ratio {ratios[-1]:.2f}")
+        print(f"  round {n + 1}: {cells} pages/s  ratio {ratios[-1]:.2f}", flush=True)
     for label, agg in (("min", min), ("median", statistics.median)):
         cells = "  ".join(f"{name} {agg(rates[name]):5.1f}" for name in SYSTEMS)
         print(f"  {label:<7} {cells} pages/s  ratio {agg(ratios):.2f}")
+
+
+def cpu_once(pages: list[Page], htmls: list[str]) -> None:
+    """One round of ``--cpu``: a warm-up page (lazy imports), then every page timed; prints
+    [pages, {system: CPU seconds}] as JSON."""
+    for name in SYSTEMS:
+        with contextlib.suppress(Exception):
+            RUNNERS[name](htmls[0], pages[0].url)
+    print(json.dumps([len(pages), cpu_round(pages, htmls)]))
 
 
 # -- reporting -----------------------------------------------------------------------------
@@ -652,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-page", action="store_true", help="print the 15 worst pages")
     ap.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     ap.add_argument("--cpu", type=int, default=0, metavar="ROUNDS", help="CPU speed only")
+    ap.add_argument("--cpu-round", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     data: Path = args.data
@@ -659,7 +672,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"extraction benchmark data not found at {data}: skipping")
         return 0
     logging.disable(logging.WARNING)  # trafilatura/htmldate chatter
-    print(f"data {data}; {describe_versions()}")
+    if not args.cpu_round:
+        print(f"data {data}; {describe_versions()}")
 
     checks: list[tuple[str, bool, str]] = []
     for set_name in SETS if args.which == "all" else (args.which,):
@@ -667,10 +681,13 @@ def main(argv: list[str] | None = None) -> int:
         if not root.is_dir():
             print(f"\n{set_name}: not found at {root}: skipping")
             continue
+        if args.cpu:
+            cpu_report(set_name, data, args.limit, args.cpu)
+            continue
         pages = LOADERS[set_name](root)[: args.limit]
         htmls = load_html(pages)
-        if args.cpu:
-            cpu_report(set_name, pages, htmls, args.cpu)
+        if args.cpu_round:
+            cpu_once(pages, htmls)
             continue
         for page, html in zip(pages, htmls, strict=True):
             if page.date:
