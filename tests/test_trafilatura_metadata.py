@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 from trafilatura.metadata import extract_metadata
 
-from wirehouse.extract import HTML_PARSER
+from wirehouse.extract import HTML_PARSER, json_ld_article, page_metadata, published_stated
 from wirehouse.fetch import decode_html
 from wirehouse.pubdate import date_search_bounds
 from wirehouse.trafilatura_metadata import TrafilaturaMetadata
@@ -120,3 +120,37 @@ def test_benchmark_pages() -> None:
     for url, path in pages:
         doc = parse(decode_html(gzip.decompress(path.read_bytes()), None))
         assert ours(doc, url) == trafilatura_fields(doc, url), path.name
+
+
+def test_published_stated_asks_htmldate_only_without_agreed_date() -> None:
+    """htmldate's day is only worked out when the page's own dates agree on none."""
+    asked: list[bool] = []
+
+    def heuristic() -> str | None:
+        asked.append(True)
+        return "2023-09-27"
+
+    dated = parse(BUILT_PAGES["meta"])
+    stated = published_stated(
+        dated,
+        page_metadata(dated),
+        json_ld_article(dated),
+        "https://dailyfoo.example/story",
+        heuristic=heuristic,
+        listed_at=None,
+        not_after=None,
+    )
+    assert stated is not None and stated.local_date.isoformat() == "2023-05-04"
+    assert not asked
+    undated = parse(BUILT_PAGES["empty"])
+    stated = published_stated(
+        undated,
+        {},
+        {},
+        "https://dailyfoo.example/story",
+        heuristic=heuristic,
+        listed_at=None,
+        not_after=None,
+    )
+    assert stated is not None and stated.local_date.isoformat() == "2023-09-27"
+    assert asked == [True]

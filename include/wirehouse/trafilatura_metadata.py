@@ -14,12 +14,15 @@ quality": CPU per page on articles_dev).
 
 This follows trafilatura 2.3's ``extract_metadata`` (pinned ``>=2.3,<2.4`` in
 pyproject.toml) without an author blacklist; re-check it when trafilatura is upgraded.
+One difference, on errors only: where ``bare_extraction`` turns a TypeError or ValueError
+in the metadata into no result at all (text included), here that field alone is None.
 """
 
 from __future__ import annotations
 
 import contextlib
-from functools import cached_property
+from collections.abc import Callable
+from functools import cached_property, wraps
 from html import unescape
 from typing import Any
 
@@ -39,6 +42,20 @@ from trafilatura.utils import line_processing
 
 # Document.clean_and_trim's length limit on a metadata string
 MAX_FIELD_CHARS = 10000
+
+
+def _guarded(compute: Callable[[TrafilaturaMetadata], str | None]) -> Callable[..., str | None]:
+    """A field that is None when trafilatura or htmldate fails on the page with the errors
+    ``bare_extraction`` catches, as a bad page must not crash the extraction."""
+
+    @wraps(compute)
+    def field(self: TrafilaturaMetadata) -> str | None:
+        try:
+            return compute(self)
+        except (TypeError, ValueError):
+            return None
+
+    return field
 
 
 def _trimmed(value: str | None) -> str | None:
@@ -79,18 +96,22 @@ class TrafilaturaMetadata:
         return self._stated.url or extract_url(self._tree, self._default_url)
 
     @cached_property
+    @_guarded
     def title(self) -> str | None:
         return _trimmed(self._stated.title or extract_title(self._tree))
 
     @cached_property
+    @_guarded
     def author(self) -> str | None:
         return _trimmed(self._stated.author or extract_author(self._tree))
 
     @cached_property
+    @_guarded
     def description(self) -> str | None:
         return _trimmed(self._stated.description)
 
     @cached_property
+    @_guarded
     def sitename(self) -> str | None:
         sitename = self._stated.sitename or extract_sitename(self._tree)
         if sitename:
@@ -102,6 +123,7 @@ class TrafilaturaMetadata:
         return _trimmed(sitename)
 
     @cached_property
+    @_guarded
     def date(self) -> str | None:
         """htmldate's date: the costly field (its extensive search), read only when the
         page's own dates do not settle the publication date."""
