@@ -67,6 +67,7 @@ from wirehouse.pubdate import (
     stated_dates,
     update_days,
 )
+from wirehouse.trafilatura_metadata import TrafilaturaMetadata
 from wirehouse.urls import InvalidURL, canonicalize_url, same_site
 
 MIN_BODY_WORDS = 5  # below this the "text" is a menu item or a caption, not an article
@@ -711,21 +712,23 @@ def published_stated(
     ld: dict[str, Any],
     url: str,
     *,
-    heuristic: str | None,
+    heuristic: Callable[[], str | None],
     listed_at: datetime | None,
     not_after: datetime | None,
 ) -> StatedTime | None:
     """The page's first publication as stated: the statement the page's own dates agree
     on (:mod:`wirehouse.pubdate`), read in the zone its byline prints it in; else
-    htmldate's day (`heuristic`, the original date, never an update), else the date the
-    feed or sitemap gave the URL."""
+    htmldate's day (`heuristic()`, the original date, never an update; only called when
+    needed, as htmldate's search is costly), else the date the feed or sitemap gave the URL."""
     agreed = agreed_statement(stated_dates(doc, meta, ld, url), not_after=not_after)
     if agreed is not None:
         agreed = as_printed(doc, agreed)
         agreed_time = StatedTime(agreed.value, agreed.utc_offset, agreed.day)
+        if not_after is None or agreed_time.at <= not_after:
+            return agreed_time  # what first_stated picks below, without the date search
     else:
         agreed_time = None
-    found = parse_stated(heuristic)
+    found = parse_stated(heuristic())
     if found is not None and found.local_date in update_days(doc):
         found = None  # htmldate read the stamp the page prints as an update
     return first_stated(agreed_time, found, as_stated(listed_at), not_after=not_after)
@@ -906,19 +909,20 @@ def extract_article(
     ld = json_ld_article(doc)
     canonical = choose_canonical(url, meta, trust_any_site=trust_any_site)
     extracted = trafilatura.bare_extraction(
-        doc,
-        url=canonical,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=date_search_bounds(canonical),
-        **PRECISION_MODE,
+        doc, url=canonical, include_comments=False, include_tables=False, **PRECISION_MODE
+    )
+    # trafilatura's metadata, each field computed when read (with_metadata=True would
+    # compute all of it, htmldate's date search included); none when it found no text
+    found = (
+        TrafilaturaMetadata(doc, canonical, date_search_bounds(canonical))
+        if extracted is not None
+        else None
     )
     text, path = main_text(doc, canonical, getattr(extracted, "text", None) or "")
     stated = [
         _text(ld.get("headline")),
         _text(meta.get("og:title")),
-        getattr(extracted, "title", None),
+        getattr(found, "title", None),
     ]
     title = choose_title(
         agreed_headline(doc, stated, meta.get("og:site_name")) or visible_headline(doc),
@@ -929,7 +933,7 @@ def extract_article(
     site_name = (
         meta.get("og:site_name")
         or next(iter(_ld_names(ld.get("publisher"))), None)
-        or getattr(extracted, "sitename", None)
+        or getattr(found, "sitename", None)
         or None
     )
     published = published_stated(
@@ -937,7 +941,7 @@ def extract_article(
         meta,
         ld,
         canonical,
-        heuristic=getattr(extracted, "date", None),
+        heuristic=lambda: getattr(found, "date", None),
         listed_at=listed_at,
         not_after=fetched_at,
     )
@@ -954,12 +958,12 @@ def extract_article(
         [
             lambda: _ld_names(ld.get("author")) or _ld_names(ld.get("creator")),
             lambda: stated_byline,
-            lambda: full_names(split_authors(getattr(extracted, "author", None))),
+            lambda: full_names(split_authors(getattr(found, "author", None))),
         ],
         [
             lambda: visible_byline(doc),
             lambda: written_byline,
-            lambda: split_authors(getattr(extracted, "author", None)),
+            lambda: split_authors(getattr(found, "author", None)),
         ],
         [stated_byline, written_byline],
         site_name,
@@ -974,7 +978,7 @@ def extract_article(
         description=(
             meta.get("description")
             or meta.get("og:description")
-            or getattr(extracted, "description", None)
+            or getattr(found, "description", None)
             or None
         ),
         site_name=site_name,
