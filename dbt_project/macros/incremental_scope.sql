@@ -1,5 +1,6 @@
 {#-
-    Incremental marts rebuild only what a night can have changed: the rows of the landing
+    Incremental marts (and int_entity_mentions_resolved, which fct_entity_mentions reads
+    with the same scope) rebuild only what a night can have changed: the rows of the landing
     partitions inside the lookback window, and every row those partitions reach through
     the story and entity logic (a merge re-assigns old articles' stories, an article moving
     story changes both stories' origins and sizes, a new tie of an abbreviation re-resolves

@@ -50,6 +50,7 @@ from wirehouse.dates import (
 )
 from wirehouse.jsonl import parse_record, record_text, stated_language
 from wirehouse.normalise import (
+    PAYWALL_ASK,
     clean_paragraph,
     content_hash,
     detect_language,
@@ -113,8 +114,7 @@ ARTICLE_TYPES = frozenset(
     }
 )
 PAYWALL_RE = re.compile(
-    r"(subscribe|subscription|sign in|log in|become a member)\b.{0,60}\b"
-    r"(to (continue|keep) reading|to read (the|this) (full|rest)|for full access)",
+    r"(subscribe|subscription|sign in|log in|become a member)\b.{0,60}\b" + PAYWALL_ASK,
     re.IGNORECASE,
 )
 PAYWALL_WORDS = 250
@@ -698,9 +698,13 @@ def first_date(*candidates: datetime | None, not_after: datetime | None) -> date
     return None
 
 
-def first_stated(*candidates: StatedTime | None, not_after: datetime | None) -> StatedTime | None:
-    """The first stated time that is not in the future of the fetch."""
-    for value in candidates:
+def first_stated(
+    *candidates: Callable[[], StatedTime | None], not_after: datetime | None
+) -> StatedTime | None:
+    """The first stated time that is not in the future of the fetch. Each candidate is
+    worked out only when those before it gave none (htmldate's date search is costly)."""
+    for candidate in candidates:
+        value = candidate()
         if value is not None and (not_after is None or value.at <= not_after):
             return value
     return None
@@ -721,17 +725,20 @@ def published_stated(
     htmldate's day (`heuristic()`, the original date, never an update; only called when
     needed, as htmldate's search is costly), else the date the feed or sitemap gave the URL."""
     agreed = agreed_statement(stated_dates(doc, meta, ld, url), not_after=not_after)
+    agreed_time = None
     if agreed is not None:
         agreed = as_printed(doc, agreed)
         agreed_time = StatedTime(agreed.value, agreed.utc_offset, agreed.day)
-        if not_after is None or agreed_time.at <= not_after:
-            return agreed_time  # what first_stated picks below, without the date search
-    else:
-        agreed_time = None
-    found = parse_stated(heuristic())
-    if found is not None and found.local_date in update_days(doc):
-        found = None  # htmldate read the stamp the page prints as an update
-    return first_stated(agreed_time, found, as_stated(listed_at), not_after=not_after)
+
+    def searched() -> StatedTime | None:
+        found = parse_stated(heuristic())
+        if found is not None and found.local_date in update_days(doc):
+            return None  # htmldate read the stamp the page prints as an update
+        return found
+
+    return first_stated(
+        lambda: agreed_time, searched, lambda: as_stated(listed_at), not_after=not_after
+    )
 
 
 def looks_like_listing(body: str) -> bool:

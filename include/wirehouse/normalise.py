@@ -335,11 +335,9 @@ REFERENCE_RE = re.compile(
     re.IGNORECASE,
 )
 # a paywall's "Subscribe to continue reading" is no prompt to drop: the record's
-# `paywalled` flag reads it at the body's end (extract.PAYWALL_RE)
-PAYWALL_NOTICE_RE = re.compile(
-    r"\bto (continue|keep) reading\b|\bto read (the|this) (full|rest)\b|\bfor full access\b",
-    re.IGNORECASE,
-)
+# `paywalled` flag reads it at the body's end (extract.PAYWALL_RE, after a subscribe word)
+PAYWALL_ASK = r"(to (continue|keep) reading|to read (the|this) (full|rest)|for full access)"
+PAYWALL_NOTICE_RE = re.compile(rf"\b{PAYWALL_ASK}\b", re.IGNORECASE)
 MAX_PROMPT_WORDS = 45
 MAX_REFERENCE_WORDS = 80
 CLOSING_ROUNDS = 3  # prompts, then a bio, then the prompts before it: "Join …", bio, "Sign up …"
