@@ -183,15 +183,13 @@ def test_a_report_three_months_later_is_a_new_story_and_reads_no_old_history(
     con = load.connect(settings.warehouse)
     try:
         ids = story_night._story_ids(con, "2027-01-31")
-        history = story_night._history(con, "2027-01-31", later, later, textvec.Vocabulary(), ids)
-        near = story_night._history(
-            con,
-            "2027-01-31",
-            T0 + timedelta(days=3),
-            T0 + timedelta(days=3),
-            textvec.Vocabulary(),
-            ids,
-        )
+
+        def history_around(at: datetime) -> story_night.History:
+            rows = story_night._history_table(con, "2027-01-31", at, at)
+            return story_night._history_of(rows, textvec.Vocabulary(), ids)
+
+        history = history_around(later)
+        near = history_around(T0 + timedelta(days=3))
     finally:
         con.close()
     assert history.known == []

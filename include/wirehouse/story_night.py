@@ -127,22 +127,6 @@ _LATEST_STORY_ROWS = """
 """
 
 
-def _history(
-    con: duckdb.DuckDBPyConnection,
-    run_date: str,
-    lo: datetime,
-    hi: datetime,
-    vocabulary: textvec.Vocabulary,
-    ids: StoryIds,
-    config: stories.StoryConfig = stories.DEFAULT_CONFIG,
-) -> History:
-    """Earlier nights' articles within the event window of tonight's (each with its
-    latest story row): the only ones tonight's articles can join. Terms, counts and
-    signatures are read as Arrow columns straight into arrays (a history of 100,000
-    articles holds 8 million kept terms: as Python objects they cost gigabytes)."""
-    return _history_of(_history_table(con, run_date, lo, hi, config), vocabulary, ids)
-
-
 def _history_table(
     con: duckdb.DuckDBPyConnection,
     run_date: str,
@@ -150,7 +134,10 @@ def _history_table(
     hi: datetime,
     config: stories.StoryConfig = stories.DEFAULT_CONFIG,
 ) -> pa.Table:
-    """The rows of :func:`_history`, as read from the warehouse."""
+    """Earlier nights' articles within the event window of tonight's (each with its
+    latest story row): the only ones tonight's articles can join. Read as Arrow columns,
+    which :func:`_history_of` turns straight into arrays (a history of 100,000 articles
+    holds 8 million kept terms: as Python objects they cost gigabytes)."""
     return con.sql(
         f"""
         with {_LATEST_STORY_ROWS}
@@ -173,7 +160,8 @@ def _history_table(
 
 
 def _history_of(table: pa.Table, vocabulary: textvec.Vocabulary, ids: StoryIds) -> History:
-    """:func:`_history` from its rows: the terms become `vocabulary`'s ids here."""
+    """The history from :func:`_history_table`'s rows: the terms become `vocabulary`'s
+    ids here."""
     merges = ids.merges
     counts = _count_matrix(table["terms"], table["term_counts"], vocabulary)
     signatures = _list_array(table["minhash"]).astype(np.uint32)
