@@ -10,12 +10,19 @@ import json
 import os
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from wirehouse.dates import parse_timestamp
-from wirehouse.extract import ExtractionEmpty, extract_article, split_authors
+from wirehouse.extract import (
+    ExtractionEmpty,
+    comment_blocks,
+    extract_article,
+    split_authors,
+    without_comments,
+)
 from wirehouse.fetch import decode_html
-from wirehouse.normalise import content_hash, detect_language, normalise_body
+from wirehouse.normalise import content_hash, detect_language, is_disclosure, normalise_body
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "include" / "sample_articles").glob("*/*.html"))
@@ -232,3 +239,120 @@ def test_split_authors_rules() -> None:
     assert split_authors("https://www.facebook.com/ExampleGazette/") == []
     assert split_authors("Marino - Brad Lynch") == ["Marino - Brad Lynch"]
     assert split_authors("By Jane Roe, Senior Editor") == ["Jane Roe"]
+
+
+def test_shop_page_loses_disclosure_link_list_and_repeated_paragraph() -> None:
+    """The affiliate disclosure, the "Read next:" list set inside the story and a paragraph
+    printed twice (a pull quote) go; every story paragraph stays, once, in order."""
+    name = "shop_story_forum_thread"
+    html = (Path(__file__).parent / "fixtures" / "pages" / f"{name}.html").read_text()
+    paragraphs = extract_article(html, FIXTURE_URL.format(name)).body.split("\n\n")
+    assert not any("affiliate" in p for p in paragraphs)
+    assert not any(
+        p.startswith(("Read next", "Consumer watchdog", "Why the price")) for p in paragraphs
+    )
+    assert [p.split()[:3] for p in paragraphs] == [
+        ["The", "appliance", "maker"],
+        ["The", "company", "said"],
+        ["The", "recall", "covers"],
+        ["“We", "are", "sorry"],
+        ["The", "national", "product"],
+        ["Consumer", "groups", "said"],
+    ]
+
+
+STORY = [
+    "The harbour board voted on Tuesday to close the north quay for repairs next spring.",
+    "Engineers found cracks in the quay wall during a survey in the summer, the board said.",
+    "The repairs will cost about 3 million crowns and should take eight months to finish.",
+    "Fishing boats that use the north quay will move to the south basin while work goes on.",
+    "Skippers said they had not been asked about the timing and would raise it at the next meeting.",
+    "The board said it would publish the full survey and the contract on its website next week.",
+]
+STORY_P = "".join(f"<p>{p}</p>" for p in STORY)
+COMMENT = (
+    "Closing the quay in spring is the worst time for the fishing boats, as every skipper knows."
+)
+
+
+def _page(article: str, after: str = "") -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(
+        "<html><body class='single comments-open'><article><h1>Quay to close</h1>"
+        f"{article}</article>{after}</body></html>"
+    )
+
+
+def test_comment_blocks_are_named_comment_anywhere_but_never_frame_the_page() -> None:
+    doc = _page(
+        STORY_P + "<div class='commentary-note'>An opinion aside.</div>",
+        "<div class='xenforo-comment-widget' id='xf-7'><div class='ff-comment-item'>"
+        f"{COMMENT}</div></div><span class='e-comment-count'>8</span>",
+    )
+    classes = [node.get("class") for node in comment_blocks(doc)]
+    assert classes == ["xenforo-comment-widget", "ff-comment-item", "e-comment-count"]
+
+
+def test_without_comments_drops_a_thread_the_extractor_took_for_story() -> None:
+    doc = _page(STORY_P, f"<div class='forum-comments'><div>{COMMENT}</div></div>")
+    text = "\n".join([*STORY, COMMENT])
+    pruned, pruned_text = without_comments(doc, "https://n.example/quay", text)
+    assert COMMENT not in pruned_text and "harbour board voted" in pruned_text
+    assert not pruned.xpath("//div[@class='forum-comments']")
+    assert doc.xpath("//div[@class='forum-comments']")  # the page itself is left whole
+
+
+def test_without_comments_keeps_a_story_set_in_a_comment_named_block() -> None:
+    """A block named as a comment that holds the story (the text without it keeps under
+    LOSS_SHARE of the words) stays: cleanup never throws the story away."""
+    doc = lxml.html.fromstring(
+        f"<html><body><h1>Quay to close</h1><div class='comment-piece'>{STORY_P}</div></body></html>"
+    )
+    text = "\n".join(STORY)
+    assert without_comments(doc, "https://n.example/quay", text) == (doc, text)
+    plain = _page(STORY_P)  # no comment block at all: nothing is extracted again
+    assert without_comments(plain, "https://n.example/quay", text) == (plain, text)
+
+
+def test_a_most_read_heading_inside_the_story_goes_alone() -> None:
+    """A "Most read" heading whose links the extractor removed, followed by story prose,
+    loses only the heading; followed by a list of headlines, the body is cut there."""
+    story = [
+        p + " It was the second vote on the quay this year, after a tied vote in May."
+        for p in STORY
+    ]
+    quotes = [
+        "“We waited two years for this decision and we will hold them to it,” said the chair of the "
+        "skippers’ association, who has fished from the north quay for thirty years.",
+        "Work will start in March, the board said, once the last of the winter storms have passed "
+        "and the contractor has moved its barge into the basin.",
+    ]
+    kept = normalise_body("\n".join([*story, "Most read in Business", *quotes]))
+    assert kept.split("\n\n") == [*story, *quotes]
+    headlines = ["Council backs new bridge", "Five things to do this weekend in the city"]
+    cut = normalise_body("\n".join([*story, "Most read in Business", *headlines]))
+    assert cut.split("\n\n") == story
+
+
+def test_link_lists_disclosures_and_repeats() -> None:
+    story = STORY[0] + " " + STORY[1]  # longer than a printed line: no hard wrap here
+    text = "\n".join(
+        [
+            "We may earn a commission when you buy through the links on this page.",
+            story,
+            "Don't miss:",
+            "- Council backs new bridge after a long debate over its cost and its design",
+            "- Five things to do this weekend",
+            "Don't miss the harbour festival, which opens on Saturday with a parade at ten.",
+            story,
+            "Q: How did you hear of it?",
+            "Q: How did you hear of it?",
+        ]
+    )
+    assert normalise_body(text).split("\n\n") == [
+        story,
+        "Don't miss the harbour festival, which opens on Saturday with a parade at ten.",
+        "Q: How did you hear of it?",  # a short repeat (an interview's question) stays
+        "Q: How did you hear of it?",
+    ]
+    assert is_disclosure("Every product is chosen by our editors; we earn an affiliate commission.")
+    assert not is_disclosure("The affiliate station said it would carry the debate live.")

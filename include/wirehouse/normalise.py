@@ -73,7 +73,21 @@ APPARATUS_HEADING_RE = re.compile(
     re.IGNORECASE,
 )
 
+# a paragraph of story prose: this many words and a sentence's end; a headline or a "Title:
+# teaser" link is shorter or ends otherwise (the tails after stop headings on both
+# development sets: the story continuing after a "Most read" heading vs the lists)
+PROSE_MIN_WORDS = 15
+SENTENCE_END = frozenset(".!?\"”’')")
 BULLET_RE = re.compile(r"^[-•*–]\s+")
+# an affiliate disclosure: "affiliate" with what the outlet gets, or "earn a commission"
+DISCLOSURE_RE = re.compile(
+    r"\baffiliate\b.{0,200}\b(commissions?|compensat\w+|earn\w*|partnerships?|revenue)\b"
+    r"|\b(commissions?|compensat\w+|earn\w*)\b.{0,120}\baffiliate\b"
+    r"|\b(may|might) (earn|receive|get) (a |an )?(small )?(share of (the )?sales|commission)",
+    re.IGNORECASE,
+)
+REPEAT_MIN_WORDS = 20
+MAX_DISCLOSURE_WORDS = 60  # the disclosures seen on the development pages: 15-40 words
 # Wire copy's furniture around the story, never story text itself: the slug on top (one
 # hyphenated all-caps token, "CANAL-BASIN-DRAINED"), a byline line of its own ("By Tom
 # Ellery, PA News": up to four capitalised names and an optional ", Agency"), and the end
@@ -100,6 +114,46 @@ def is_boilerplate(paragraph: str) -> bool:
     return any(rx.match(paragraph) for rx in BOILERPLATE_RES)
 
 
+def drop_link_lists(lines: list[str]) -> list[str]:
+    """The lines without a "Read next:" / "Don't miss" style heading (STOP_HEADING_RE)
+    that introduces a bulleted list, and without that list: links to other stories set
+    inside the body, wherever they stand (the late-heading cut only looks at the last
+    third)."""
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        if STOP_HEADING_RE.match(lines[i]) and i + 1 < len(lines) and BULLET_RE.match(lines[i + 1]):
+            i += 1
+            while i < len(lines) and BULLET_RE.match(lines[i]):
+                i += 1
+            continue
+        kept.append(lines[i])
+        i += 1
+    return kept
+
+
+def drop_repeats(paragraphs: list[str]) -> list[str]:
+    """The paragraphs without later repeats of one already given (compared folded, so a
+    caption that repeats a sentence without its full stop is a repeat): photo captions and
+    pull quotes restate the story, and a story never says a whole paragraph twice. Lines
+    under REPEAT_MIN_WORDS words (a "Reply", a subheading used twice) are left alone."""
+    seen: set[str] = set()
+    kept = []
+    for p in paragraphs:
+        key = _fold(p)
+        if word_count(p) >= REPEAT_MIN_WORDS and key in seen:
+            continue
+        seen.add(key)
+        kept.append(p)
+    return kept
+
+
+def is_disclosure(paragraph: str) -> bool:
+    """A commerce page's affiliate disclosure ("… we may earn an affiliate commission"):
+    the same sentence on every shopping story of a site, never the story."""
+    return word_count(paragraph) <= MAX_DISCLOSURE_WORDS and bool(DISCLOSURE_RE.search(paragraph))
+
+
 def is_shouting(paragraph: str) -> bool:
     """An all-caps line of 4+ words: a related-story link or a promo, not story text."""
     letters = [c for c in paragraph if c.isalpha()]
@@ -112,20 +166,42 @@ def normalise_body(text: str, headline: str | None = None) -> str:
     generic boilerplate and shouting promo lines removed, a repeat of the headline at the
     top removed, and the body cut at a late "More from …" style heading (only in its last
     third, so a story about recommendations survives)."""
-    paragraphs = [BULLET_RE.sub("", p) for p in _lines(text)]
+    paragraphs = [BULLET_RE.sub("", p) for p in drop_link_lists(_lines(text))]
     paragraphs = [
-        p for p in paragraphs if WORD_RE.search(p) and not is_boilerplate(p) and not is_shouting(p)
+        p
+        for p in paragraphs
+        if WORD_RE.search(p)
+        and not is_boilerplate(p)
+        and not is_shouting(p)
+        and not is_disclosure(p)
     ]
-    paragraphs = strip_wire_furniture(paragraphs)
+    paragraphs = drop_repeats(strip_wire_furniture(paragraphs))
     if headline and paragraphs and _fold(paragraphs[0]) == _fold(headline):
         paragraphs = paragraphs[1:]
+    return "\n\n".join(cut_at_late_heading(paragraphs))
+
+
+def cut_at_late_heading(paragraphs: list[str]) -> list[str]:
+    """The paragraphs up to a late "More from …" heading (in the last third) or an apparatus
+    heading (in the second half). A "Most read" heading followed only by story prose is a
+    widget whose links the extractor already removed, set in the middle of the story: only
+    the heading goes."""
     for i, p in enumerate(paragraphs):
-        if (i >= max(3, len(paragraphs) * 2 // 3) and STOP_HEADING_RE.match(p)) or (
-            i >= max(3, len(paragraphs) // 2) and APPARATUS_HEADING_RE.match(p)
-        ):
-            paragraphs = paragraphs[:i]
-            break
-    return "\n\n".join(paragraphs)
+        if i >= max(3, len(paragraphs) * 2 // 3) and STOP_HEADING_RE.match(p):
+            if is_story_prose(paragraphs[i + 1 :]):
+                return paragraphs[:i] + cut_at_late_heading(paragraphs[i + 1 :])
+            return paragraphs[:i]
+        if i >= max(3, len(paragraphs) // 2) and APPARATUS_HEADING_RE.match(p):
+            return paragraphs[:i]
+    return paragraphs
+
+
+def is_story_prose(paragraphs: list[str]) -> bool:
+    """Whether every paragraph is a sentence of story length, as no list of other stories
+    is: those are headlines, or headlines and teasers, and at least one line is short."""
+    return bool(paragraphs) and all(
+        word_count(p) >= PROSE_MIN_WORDS and p.rstrip()[-1] in SENTENCE_END for p in paragraphs
+    )
 
 
 def strip_wire_furniture(paragraphs: list[str]) -> list[str]:
