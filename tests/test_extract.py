@@ -295,9 +295,9 @@ def test_comment_blocks_are_named_comment_anywhere_but_never_frame_the_page() ->
 def test_without_comments_drops_a_thread_the_extractor_took_for_story() -> None:
     doc = _page(STORY_P, f"<div class='forum-comments'><div>{COMMENT}</div></div>")
     text = "\n".join([*STORY, COMMENT])
-    pruned, pruned_text = without_comments(doc, "https://n.example/quay", text)
+    pruned_text, path = without_comments(doc, "https://n.example/quay", text, "wirehouse")
     assert COMMENT not in pruned_text and "harbour board voted" in pruned_text
-    assert not pruned.xpath("//div[@class='forum-comments']")
+    assert path == "wirehouse"
     assert doc.xpath("//div[@class='forum-comments']")  # the page itself is left whole
 
 
@@ -308,9 +308,9 @@ def test_without_comments_keeps_a_story_set_in_a_comment_named_block() -> None:
         f"<html><body><h1>Quay to close</h1><div class='comment-piece'>{STORY_P}</div></body></html>"
     )
     text = "\n".join(STORY)
-    assert without_comments(doc, "https://n.example/quay", text) == (doc, text)
+    assert without_comments(doc, "https://n.example/quay", text, "p") == (text, "p")
     plain = _page(STORY_P)  # no comment block at all: nothing is extracted again
-    assert without_comments(plain, "https://n.example/quay", text) == (plain, text)
+    assert without_comments(plain, "https://n.example/quay", text, "p") == (text, "p")
 
 
 def test_a_most_read_heading_inside_the_story_goes_alone() -> None:

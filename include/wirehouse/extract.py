@@ -902,22 +902,26 @@ SHOWN_MIN_CHARS = 40  # a sentence's worth: short labels ("Reply", "8 Comments")
 
 
 def shows_in(node: lxml.html.HtmlElement, text: str) -> bool:
-    """Whether a piece of the node's text (SHOWN_MIN_CHARS or more) is in the extracted
-    text: only then is a comment block worth a second extraction without it (most pages'
-    comment counters and empty comment frames never reach the text)."""
-    pieces = (" ".join(piece.split()) for piece in node.itertext())
-    return any(len(piece) >= SHOWN_MIN_CHARS and piece in text for piece in pieces)
+    """Whether the whole text of the node or of an element inside it (a comment's
+    paragraph, SHOWN_MIN_CHARS or more) is in the extracted text: only then is a comment
+    block worth a second extraction without it (most pages' comment counters and empty
+    comment frames never reach the text)."""
+    for element in node.iter():
+        if isinstance(element.tag, str):
+            piece = " ".join(element.text_content().split())
+            if len(piece) >= SHOWN_MIN_CHARS and piece in text:
+                return True
+    return False
 
 
-def without_comments(
-    doc: lxml.html.HtmlElement, url: str, text: str
-) -> tuple[lxml.html.HtmlElement, str]:
-    """The page without its reader-comment blocks and trafilatura's precision-mode text of
-    it, when the page has such blocks; else `doc` and `text` as given. If the text without
-    them holds under LOSS_SHARE of `text`'s words, a block was the story itself (a page
-    framed as a comment) and `doc` and `text` stay: cleanup never throws the story away."""
+def without_comments(doc: lxml.html.HtmlElement, url: str, text: str, path: str) -> tuple[str, str]:
+    """The page's main text and its path (:func:`main_text`) with the page's reader-comment
+    blocks left out, when a block's text reached `text`; else `text` and `path` as given.
+    If the text without them holds under LOSS_SHARE of `text`'s words, a block was the
+    story itself (a page framed as a comment) and `text` stays: cleanup never throws the
+    story away. `doc` itself is left whole (the metadata is read from it)."""
     if not any(shows_in(node, text) for node in comment_blocks(doc)):
-        return doc, text
+        return text, path
     pruned = copy.deepcopy(doc)
     for node in comment_blocks(pruned):
         if node.getparent() is not None and shows_in(node, text):
@@ -925,10 +929,10 @@ def without_comments(
     again = trafilatura.bare_extraction(
         pruned, url=url, include_comments=False, include_tables=False, **PRECISION_MODE
     )
-    pruned_text = getattr(again, "text", None) or ""
+    pruned_text, pruned_path = main_text(pruned, url, getattr(again, "text", None) or "")
     if word_count(pruned_text) < LOSS_SHARE * word_count(text):
-        return doc, text
-    return pruned, pruned_text
+        return text, path
+    return pruned_text, pruned_path
 
 
 def main_text(doc: lxml.html.HtmlElement, url: str, text: str) -> tuple[str, str]:
@@ -986,8 +990,8 @@ def extract_article(
         if extracted is not None
         else None
     )
-    text_doc, text = without_comments(doc, canonical, getattr(extracted, "text", None) or "")
-    text, path = main_text(text_doc, canonical, text)
+    text, path = main_text(doc, canonical, getattr(extracted, "text", None) or "")
+    text, path = without_comments(doc, canonical, text, path)
     stated = [
         _text(ld.get("headline")),
         _text(meta.get("og:title")),
