@@ -13,7 +13,13 @@ import pytest
 
 from wirehouse import land, load
 from wirehouse.dates import format_utc_offset, parse_stated, parse_stated_leniently
-from wirehouse.extract import extract_article, extract_record, json_ld_article, page_metadata
+from wirehouse.extract import (
+    extract_article,
+    extract_record,
+    json_ld_article,
+    json_ld_objects,
+    page_metadata,
+)
 from wirehouse.pubdate import stated_dates, visible_published
 
 BODY = "<p>" + "The council met on a quiet evening and talked at length about roads. " * 12 + "</p>"
@@ -157,6 +163,39 @@ def test_json_ld_date_modified_is_not_the_publication() -> None:
     assert record.modified_at == datetime(2023, 12, 14, 18, 36, 44, tzinfo=UTC)
 
 
+def test_a_graph_that_dates_only_its_web_page_gives_the_publication() -> None:
+    """Yoast's graph on a post not typed as an article states the dates on the WebPage
+    node alone; with a visible "Updated:" byline the page's first publication is still
+    that node's datePublished, never the update."""
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {
+                "@type": "WebPage",
+                "datePublished": "2023-04-24T10:26:24+00:00",
+                "dateModified": "2023-08-08T13:51:41+00:00",
+            },
+            {"@type": "WebSite", "name": "Northgate Wire"},
+        ],
+    }
+    html = _page(
+        f'<script type="application/ld+json">{json.dumps(graph)}</script>'
+        '<meta property="article:modified_time" content="2023-08-08T13:51:41+00:00">',
+        '<div class="byline">Updated: <time datetime="2023-08-08">August 8, 2023</time></div>',
+    )
+    record = extract_article(html, "https://n.example/guide", fetched_at=FETCHED)
+    assert record.published_at == datetime(2023, 4, 24, 10, 26, 24, tzinfo=UTC)
+    assert record.modified_at == datetime(2023, 8, 8, 13, 51, 41, tzinfo=UTC)
+    # an article object's own date wins over the page's
+    both = _page(
+        f'<script type="application/ld+json">{json.dumps(graph)}</script>'
+        + _ld(datePublished="2023-04-25T08:00:00+00:00")
+    )
+    assert extract_article(both, "https://n.example/guide", fetched_at=FETCHED).published_at == (
+        datetime(2023, 4, 25, 8, tzinfo=UTC)
+    )
+
+
 def test_a_byline_time_that_is_the_modification_does_not_vote() -> None:
     # the theme prints the last edit in an unmarked <time>; with the URL's day it would
     # outvote the JSON-LD publication two to one
@@ -166,7 +205,10 @@ def test_a_byline_time_that_is_the_modification_does_not_vote() -> None:
     )
     doc = lxml.html.fromstring(html)
     url = "https://n.example/2024/03/12/council-roads"
-    sources = [s.source for s in stated_dates(doc, page_metadata(doc), json_ld_article(doc), url)]
+    sources = [
+        s.source
+        for s in stated_dates(doc, page_metadata(doc), json_ld_article(json_ld_objects(doc)), url)
+    ]
     assert "time" not in sources
     record = extract_article(html, "https://n.example/council-roads", fetched_at=FETCHED)
     assert record.published_local_date == date(2024, 3, 8)

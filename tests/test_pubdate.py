@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import lxml.html
 import pytest
 
-from wirehouse.extract import extract_article, json_ld_article, page_metadata
+from wirehouse.extract import extract_article, json_ld_article, json_ld_objects, page_metadata
 from wirehouse.pubdate import (
     Stated,
     agreed_date,
@@ -154,7 +154,10 @@ def test_stated_dates_are_listed_most_trusted_first() -> None:
     sources = [
         s.source
         for s in stated_dates(
-            doc, page_metadata(doc), json_ld_article(doc), "https://n.example/2024/01/05/a"
+            doc,
+            page_metadata(doc),
+            json_ld_article(json_ld_objects(doc)),
+            "https://n.example/2024/01/05/a",
         )
     ]
     assert sources == ["json-ld", "article:published_time", "parsely-pub-date", "time", "url"]

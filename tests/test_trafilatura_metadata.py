@@ -15,7 +15,13 @@ import lxml.html
 import pytest
 from trafilatura.metadata import extract_metadata
 
-from wirehouse.extract import HTML_PARSER, json_ld_article, page_metadata, published_stated
+from wirehouse.extract import (
+    HTML_PARSER,
+    json_ld_article,
+    json_ld_objects,
+    page_metadata,
+    published_stated,
+)
 from wirehouse.fetch import decode_html
 from wirehouse.pubdate import date_search_bounds
 from wirehouse.trafilatura_metadata import TrafilaturaMetadata
@@ -134,7 +140,7 @@ def test_published_stated_asks_htmldate_only_without_agreed_date() -> None:
     stated = published_stated(
         dated,
         page_metadata(dated),
-        json_ld_article(dated),
+        json_ld_article(json_ld_objects(dated)),
         "https://dailyfoo.example/story",
         heuristic=heuristic,
         listed_at=None,

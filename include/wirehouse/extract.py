@@ -209,11 +209,9 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {str(k).lower() for k in kinds}
 
 
-def json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any]:
-    """The page's schema.org article: the first article object, with fields it lacks
-    (articleBody, liveBlogUpdate, dates, authors) filled from later article objects, since
-    pages often carry a NewsArticle and a LiveBlogPosting for the same story; or {}."""
-    merged: dict[str, Any] = {}
+def json_ld_objects(doc: lxml.html.HtmlElement) -> list[dict[str, Any]]:
+    """Every schema.org object of the page's JSON-LD scripts, @graph members included."""
+    objects: list[dict[str, Any]] = []
     for node in doc.iter("script"):
         if (node.get("type") or "").lower() != "application/ld+json" or not node.text:
             continue
@@ -221,11 +219,36 @@ def json_ld_article(doc: lxml.html.HtmlElement) -> dict[str, Any]:
             data = json.loads(node.text)
         except (ValueError, RecursionError):
             continue
-        for obj in _ld_objects(data):
-            if _types(obj) & ARTICLE_TYPES:
-                for key, value in obj.items():
-                    merged.setdefault(key, value)
+        objects.extend(_ld_objects(data))
+    return objects
+
+
+def json_ld_article(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page's schema.org article: the first article object, with fields it lacks
+    (articleBody, liveBlogUpdate, dates, authors) filled from later article objects, since
+    pages often carry a NewsArticle and a LiveBlogPosting for the same story; or {}."""
+    merged: dict[str, Any] = {}
+    for obj in objects:
+        if _types(obj) & ARTICLE_TYPES:
+            for key, value in obj.items():
+                merged.setdefault(key, value)
     return merged
+
+
+def with_page_dates(ld: dict[str, Any], objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The article's JSON-LD for reading dates: when it states no `datePublished`, the
+    dates of the page's WebPage object. Yoast's graph, on posts not typed as articles,
+    states them only there, and without it the page's stated first publication was lost
+    (two articles_dev pages dated None)."""
+    if "datePublished" in ld:
+        return ld
+    for obj in objects:
+        if "webpage" in _types(obj) and isinstance(obj.get("datePublished"), str):
+            dated = {**ld, "datePublished": obj["datePublished"]}
+            if "dateModified" not in ld and isinstance(obj.get("dateModified"), str):
+                dated["dateModified"] = obj["dateModified"]
+            return dated
+    return ld
 
 
 def _ld_names(value: Any) -> list[str]:
@@ -979,7 +1002,9 @@ def extract_article(
     except (ValueError, lxml.etree.ParserError) as exc:
         raise ExtractionEmpty(f"unparseable HTML: {exc}") from exc
     meta = page_metadata(doc)
-    ld = json_ld_article(doc)
+    ld_objects = json_ld_objects(doc)
+    ld = json_ld_article(ld_objects)
+    dated_ld = with_page_dates(ld, ld_objects)
     canonical = choose_canonical(url, meta, trust_any_site=trust_any_site)
     extracted = trafilatura.bare_extraction(
         doc, url=canonical, include_comments=False, include_tables=False, **PRECISION_MODE
@@ -1013,7 +1038,7 @@ def extract_article(
     published = published_stated(
         doc,
         meta,
-        ld,
+        dated_ld,
         canonical,
         heuristic=lambda: getattr(found, "date", None),
         listed_at=listed_at,
@@ -1021,7 +1046,7 @@ def extract_article(
     )
     modified = first_date(
         parse_timestamp(
-            ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None
+            dated_ld.get("dateModified") if isinstance(dated_ld.get("dateModified"), str) else None
         ),
         parse_timestamp(meta.get("article:modified_time") or meta.get("og:updated_time")),
         not_after=fetched_at,
