@@ -15,11 +15,13 @@ import pytest
 
 from wirehouse.dates import parse_timestamp
 from wirehouse.extract import (
+    OTHER_STORIES,
+    READER_COMMENTS,
     ExtractionEmpty,
-    comment_blocks,
     extract_article,
+    named_blocks,
     split_authors,
-    without_comments,
+    without_blocks,
 )
 from wirehouse.fetch import decode_html
 from wirehouse.normalise import content_hash, detect_language, is_disclosure, normalise_body
@@ -288,14 +290,16 @@ def test_comment_blocks_are_named_comment_anywhere_but_never_frame_the_page() ->
         "<div class='xenforo-comment-widget' id='xf-7'><div class='ff-comment-item'>"
         f"{COMMENT}</div></div><span class='e-comment-count'>8</span>",
     )
-    classes = [node.get("class") for node in comment_blocks(doc)]
+    classes = [node.get("class") for node in named_blocks(doc, READER_COMMENTS)]
     assert classes == ["xenforo-comment-widget", "ff-comment-item", "e-comment-count"]
 
 
 def test_without_comments_drops_a_thread_the_extractor_took_for_story() -> None:
     doc = _page(STORY_P, f"<div class='forum-comments'><div>{COMMENT}</div></div>")
     text = "\n".join([*STORY, COMMENT])
-    pruned_text, path = without_comments(doc, "https://n.example/quay", text, "wirehouse")
+    _, pruned_text, path = without_blocks(
+        doc, "https://n.example/quay", text, "wirehouse", READER_COMMENTS
+    )
     assert COMMENT not in pruned_text and "harbour board voted" in pruned_text
     assert path == "wirehouse"
     assert doc.xpath("//div[@class='forum-comments']")  # the page itself is left whole
@@ -308,9 +312,26 @@ def test_without_comments_keeps_a_story_set_in_a_comment_named_block() -> None:
         f"<html><body><h1>Quay to close</h1><div class='comment-piece'>{STORY_P}</div></body></html>"
     )
     text = "\n".join(STORY)
-    assert without_comments(doc, "https://n.example/quay", text, "p") == (text, "p")
+    url = "https://n.example/quay"
+    assert without_blocks(doc, url, text, "p", READER_COMMENTS) == (doc, text, "p")
     plain = _page(STORY_P)  # no comment block at all: nothing is extracted again
-    assert without_comments(plain, "https://n.example/quay", text, "p") == (text, "p")
+    assert without_blocks(plain, url, text, "p", READER_COMMENTS) == (plain, text, "p")
+
+
+def test_boxes_of_other_stories_inside_the_article_are_left_out() -> None:
+    """A related-stories box set between the story's paragraphs goes; a "teaser-content"
+    block (some sites' name for the lead paragraph) is no such box."""
+    teaser = "Harbour fees to rise for the third year in a row, the board says in its plan."
+    box = f"<div class='inline-related-links'><p>{teaser}</p></div>"
+    paragraphs = [f"<p>{p}</p>" for p in STORY]
+    doc = _page("".join(paragraphs[:3]) + box + "".join(paragraphs[3:]))
+    assert [n.get("class") for n in named_blocks(doc, OTHER_STORIES)] == ["inline-related-links"]
+    text = "\n".join([*STORY[:3], teaser, *STORY[3:]])  # as the extractor gave it
+    _, pruned_text, _ = without_blocks(doc, "https://n.example/quay", text, "p", OTHER_STORIES)
+    assert teaser not in pruned_text
+    assert all(p in pruned_text for p in STORY)
+    lead = _page(f"<div class='teaser-content'><p>{STORY[0]}</p></div>" + "".join(paragraphs[1:]))
+    assert named_blocks(lead, OTHER_STORIES) == []
 
 
 def test_a_most_read_heading_inside_the_story_goes_alone() -> None:

@@ -895,29 +895,56 @@ def paragraph_words(doc: lxml.html.HtmlElement) -> int:
     return sum(word_count(p.text_content()) for p in PARAGRAPH_XPATH(doc))
 
 
-# A reader-comment block named so anywhere in its class or id ("xenforo-comment-widget",
+@dataclass(frozen=True)
+class BlockKind:
+    """A kind of page furniture found by the names in its class or id: `name_re` tests each
+    name, `candidates` (an XPath over cheap substring tests) finds the elements to test.
+    Neither the page's frame (PAGE_FRAME_TAGS) nor a block holding the <h1> is ever one."""
+
+    name: str
+    name_re: re.Pattern[str]
+    candidates: lxml.etree.XPath
+
+
+def _named(*parts: str) -> lxml.etree.XPath:
+    tests = " or ".join(f"contains(@class, '{p}') or contains(@id, '{p}')" for p in parts)
+    return lxml.etree.XPath(f"//*[{tests}][not(descendant::h1)]")
+
+
+# Reader comments named so anywhere in a class or id token ("xenforo-comment-widget",
 # "ff-comment-item", "post_comments"): trafilatura's own rules want the name to start with
 # "comment", so forum-style threads under the story came through as body text (on
 # articles_dev: 2 pages of 205 changed, 2 sites, about 1,000 shingles of chrome gone, no
 # body shingle lost on either development set; a third page's thread outweighs its story,
 # so the loss check keeps it). "commentary" (an opinion section) is not a comment name.
-COMMENT_NAME_RE = re.compile(r"(?:^|[-_])comments?(?:[-_]|$)", re.IGNORECASE)
-COMMENT_CANDIDATES_XPATH = lxml.etree.XPath(
-    "//*[contains(@class, 'omment') or contains(@id, 'omment')][not(descendant::h1)]"
+READER_COMMENTS = BlockKind(
+    "comments", re.compile(r"(?:^|[-_])comments?(?:[-_]|$)", re.IGNORECASE), _named("omment")
 )
-# never a comment block: the page's frame ("comments-open" is a WordPress <body> class)
+# Links to other stories and sign-up boxes set inside the article's container ("related-
+# links", "recommended-stories", "promo-box", "inline-recirc", "newsletter-signup"). Measured
+# on both development sets (bench/README.md, "Last measured (issue 14: comment threads …)").
+# "teaser" is not one of them: a teaser-content block is the lead paragraph on some sites.
+OTHER_STORIES = BlockKind(
+    "other stories",
+    re.compile(
+        r"(?:^|[-_])(?:related|recommend\w*|promo\w*|recirc\w*|newsletter\w*)(?:[-_]|$)",
+        re.IGNORECASE,
+    ),
+    _named("elated", "ecommend", "romo", "ecirc", "ewsletter"),
+)
+PAGE_FURNITURE = (READER_COMMENTS, OTHER_STORIES)
+# never furniture: the page's frame ("comments-open" is a WordPress <body> class)
 PAGE_FRAME_TAGS = frozenset({"html", "body", "main", "article"})
 
 
-def comment_blocks(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The page's reader-comment blocks (see COMMENT_NAME_RE), outermost first; none that
-    holds the page's headline (<h1>) or frames the page."""
+def named_blocks(doc: lxml.html.HtmlElement, kind: BlockKind) -> list[lxml.html.HtmlElement]:
+    """The page's blocks of `kind`, outermost first."""
     found = []
-    for node in COMMENT_CANDIDATES_XPATH(doc):
+    for node in kind.candidates(doc):
         if node.tag in PAGE_FRAME_TAGS:
             continue
         names = f"{node.get('class') or ''} {node.get('id') or ''}".split()
-        if any(COMMENT_NAME_RE.search(name) for name in names):
+        if any(kind.name_re.search(name) for name in names):
             found.append(node)
     return found
 
@@ -927,9 +954,9 @@ SHOWN_MIN_CHARS = 40  # a sentence's worth: short labels ("Reply", "8 Comments")
 
 def shows_in(node: lxml.html.HtmlElement, text: str) -> bool:
     """Whether the whole text of the node or of an element inside it (a comment's
-    paragraph, SHOWN_MIN_CHARS or more) is in the extracted text: only then is a comment
-    block worth a second extraction without it (most pages' comment counters and empty
-    comment frames never reach the text)."""
+    paragraph, SHOWN_MIN_CHARS or more) is in the extracted text: only then is a block
+    worth a second extraction without it (most pages' comment counters, empty comment
+    frames and link boxes never reach the text)."""
     for element in node.iter():
         if isinstance(element.tag, str):
             piece = " ".join(element.text_content().split())
@@ -938,16 +965,18 @@ def shows_in(node: lxml.html.HtmlElement, text: str) -> bool:
     return False
 
 
-def without_comments(doc: lxml.html.HtmlElement, url: str, text: str, path: str) -> tuple[str, str]:
-    """The page's main text and its path (:func:`main_text`) with the page's reader-comment
-    blocks left out, when a block's text reached `text`; else `text` and `path` as given.
-    If the text without them holds under LOSS_SHARE of `text`'s words, a block was the
-    story itself (a page framed as a comment) and `text` stays: cleanup never throws the
-    story away. `doc` itself is left whole (the metadata is read from it)."""
-    if not any(shows_in(node, text) for node in comment_blocks(doc)):
-        return text, path
+def without_blocks(
+    doc: lxml.html.HtmlElement, url: str, text: str, path: str, kind: BlockKind
+) -> tuple[lxml.html.HtmlElement, str, str]:
+    """The page without its blocks of `kind`, and its main text and path (:func:`main_text`)
+    from that page, when a block's text reached `text`; else `doc`, `text` and `path` as
+    given. If the text without them holds under LOSS_SHARE of `text`'s words, a block was
+    the story itself (a page framed as a comment) and all stay as given: cleanup never
+    throws the story away. `doc` itself is not changed (the metadata is read from it)."""
+    if not any(shows_in(node, text) for node in named_blocks(doc, kind)):
+        return doc, text, path
     pruned = copy.deepcopy(doc)
-    for node in comment_blocks(pruned):
+    for node in named_blocks(pruned, kind):
         if node.getparent() is not None and shows_in(node, text):
             node.drop_tree()
     again = trafilatura.bare_extraction(
@@ -955,8 +984,8 @@ def without_comments(doc: lxml.html.HtmlElement, url: str, text: str, path: str)
     )
     pruned_text, pruned_path = main_text(pruned, url, getattr(again, "text", None) or "")
     if word_count(pruned_text) < LOSS_SHARE * word_count(text):
-        return text, path
-    return pruned_text, pruned_path
+        return doc, text, path
+    return pruned, pruned_text, pruned_path
 
 
 def main_text(doc: lxml.html.HtmlElement, url: str, text: str) -> tuple[str, str]:
@@ -1017,7 +1046,9 @@ def extract_article(
         else None
     )
     text, path = main_text(doc, canonical, getattr(extracted, "text", None) or "")
-    text, path = without_comments(doc, canonical, text, path)
+    text_doc = doc
+    for kind in PAGE_FURNITURE:  # comments first: a long thread must not hide a link box
+        text_doc, text, path = without_blocks(text_doc, canonical, text, path, kind)
     stated = [
         _text(ld.get("headline")),
         _text(meta.get("og:title")),
