@@ -290,7 +290,7 @@ def test_comment_blocks_are_named_comment_anywhere_but_never_frame_the_page() ->
         "<div class='xenforo-comment-widget' id='xf-7'><div class='ff-comment-item'>"
         f"{COMMENT}</div></div><span class='e-comment-count'>8</span>",
     )
-    classes = [node.get("class") for node in named_blocks(doc, READER_COMMENTS)]
+    classes = [node.get("class") for node in named_blocks(doc)[READER_COMMENTS]]
     assert classes == ["xenforo-comment-widget", "ff-comment-item", "e-comment-count"]
 
 
@@ -325,13 +325,13 @@ def test_boxes_of_other_stories_inside_the_article_are_left_out() -> None:
     box = f"<div class='inline-related-links'><p>{teaser}</p></div>"
     paragraphs = [f"<p>{p}</p>" for p in STORY]
     doc = _page("".join(paragraphs[:3]) + box + "".join(paragraphs[3:]))
-    assert [n.get("class") for n in named_blocks(doc, OTHER_STORIES)] == ["inline-related-links"]
+    assert [n.get("class") for n in named_blocks(doc)[OTHER_STORIES]] == ["inline-related-links"]
     text = "\n".join([*STORY[:3], teaser, *STORY[3:]])  # as the extractor gave it
     _, pruned_text, _ = without_blocks(doc, "https://n.example/quay", text, "p", OTHER_STORIES)
     assert teaser not in pruned_text
     assert all(p in pruned_text for p in STORY)
     lead = _page(f"<div class='teaser-content'><p>{STORY[0]}</p></div>" + "".join(paragraphs[1:]))
-    assert named_blocks(lead, OTHER_STORIES) == []
+    assert named_blocks(lead)[OTHER_STORIES] == []
 
 
 def test_a_most_read_heading_inside_the_story_goes_alone() -> None:

@@ -33,7 +33,7 @@ import copy
 import html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -897,18 +897,17 @@ def paragraph_words(doc: lxml.html.HtmlElement) -> int:
 
 @dataclass(frozen=True)
 class BlockKind:
-    """A kind of page furniture found by the names in its class or id: `name_re` tests each
-    name, `candidates` (an XPath over cheap substring tests) finds the elements to test.
-    Neither the page's frame (PAGE_FRAME_TAGS) nor a block holding the <h1> is ever one."""
+    """A kind of page furniture found by the names in its class or id: `name_re` is
+    searched in the element's class and id attributes joined by a space. Neither the
+    page's frame (not among FURNITURE_TAGS) nor a block holding the <h1> is ever one."""
 
     name: str
     name_re: re.Pattern[str]
-    candidates: lxml.etree.XPath
 
 
-def _named(*parts: str) -> lxml.etree.XPath:
-    tests = " or ".join(f"contains(@class, '{p}') or contains(@id, '{p}')" for p in parts)
-    return lxml.etree.XPath(f"//*[{tests}][not(descendant::h1)]")
+def _names(words: str) -> re.Pattern[str]:
+    """A class or id token holding one of `words` between separators (or at its ends)."""
+    return re.compile(rf"(?:^|[-_\s])(?:{words})(?:[-_\s]|$)", re.IGNORECASE)
 
 
 # Reader comments named so anywhere in a class or id token ("xenforo-comment-widget",
@@ -917,35 +916,38 @@ def _named(*parts: str) -> lxml.etree.XPath:
 # articles_dev: 2 pages of 205 changed, 2 sites, about 1,000 shingles of chrome gone, no
 # body shingle lost on either development set; a third page's thread outweighs its story,
 # so the loss check keeps it). "commentary" (an opinion section) is not a comment name.
-READER_COMMENTS = BlockKind(
-    "comments", re.compile(r"(?:^|[-_])comments?(?:[-_]|$)", re.IGNORECASE), _named("omment")
-)
+READER_COMMENTS = BlockKind("comments", _names(r"comments?"))
 # Links to other stories and sign-up boxes set inside the article's container ("related-
 # links", "recommended-stories", "promo-box", "inline-recirc", "newsletter-signup"). Measured
 # on both development sets (bench/README.md, "Last measured (issue 14: comment threads …)").
 # "teaser" is not one of them: a teaser-content block is the lead paragraph on some sites.
 OTHER_STORIES = BlockKind(
-    "other stories",
-    re.compile(
-        r"(?:^|[-_])(?:related|recommend\w*|promo\w*|recirc\w*|newsletter\w*)(?:[-_]|$)",
-        re.IGNORECASE,
-    ),
-    _named("elated", "ecommend", "romo", "ecirc", "ewsletter"),
+    "other stories", _names(r"related|recommend\w*|promo\w*|recirc\w*|newsletter\w*")
 )
 PAGE_FURNITURE = (READER_COMMENTS, OTHER_STORIES)
-# never furniture: the page's frame ("comments-open" is a WordPress <body> class)
-PAGE_FRAME_TAGS = frozenset({"html", "body", "main", "article"})
+# the elements furniture is built of; inline ones (links, icons, buttons) are not walked,
+# which keeps the scan to about 1 ms a page (an XPath of substring tests took 3), and
+# neither is the page's frame (html, body, main, article: "comments-open" is a WordPress
+# <body> class)
+FURNITURE_TAGS = (
+    "div", "section", "aside", "ul", "ol", "li", "p", "span", "form", "fieldset",
+    "footer", "nav", "header", "figure", "blockquote", "table", "dl",
+)  # fmt: skip
 
 
-def named_blocks(doc: lxml.html.HtmlElement, kind: BlockKind) -> list[lxml.html.HtmlElement]:
-    """The page's blocks of `kind`, outermost first."""
-    found = []
-    for node in kind.candidates(doc):
-        if node.tag in PAGE_FRAME_TAGS:
+def named_blocks(
+    doc: lxml.html.HtmlElement, kinds: Sequence[BlockKind] = PAGE_FURNITURE
+) -> dict[BlockKind, list[lxml.html.HtmlElement]]:
+    """The page's blocks of each kind, in document order (outer before inner), found in
+    one walk over the page."""
+    found: dict[BlockKind, list[lxml.html.HtmlElement]] = {kind: [] for kind in kinds}
+    for node in doc.iter(*FURNITURE_TAGS):
+        names = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if len(names) == 1:
             continue
-        names = f"{node.get('class') or ''} {node.get('id') or ''}".split()
-        if any(kind.name_re.search(name) for name in names):
-            found.append(node)
+        for kind in kinds:
+            if kind.name_re.search(names) and node.find(".//h1") is None:
+                found[kind].append(node)
     return found
 
 
@@ -966,18 +968,30 @@ def shows_in(node: lxml.html.HtmlElement, text: str) -> bool:
 
 
 def without_blocks(
-    doc: lxml.html.HtmlElement, url: str, text: str, path: str, kind: BlockKind
+    doc: lxml.html.HtmlElement,
+    url: str,
+    text: str,
+    path: str,
+    kind: BlockKind,
+    blocks: list[lxml.html.HtmlElement] | None = None,
 ) -> tuple[lxml.html.HtmlElement, str, str]:
-    """The page without its blocks of `kind`, and its main text and path (:func:`main_text`)
-    from that page, when a block's text reached `text`; else `doc`, `text` and `path` as
-    given. If the text without them holds under LOSS_SHARE of `text`'s words, a block was
-    the story itself (a page framed as a comment) and all stay as given: cleanup never
-    throws the story away. `doc` itself is not changed (the metadata is read from it)."""
-    if not any(shows_in(node, text) for node in named_blocks(doc, kind)):
+    """The page without its blocks of `kind` (`blocks`, when already found in `doc`), and
+    its main text and path (:func:`main_text`) from that page, when a block's text reached
+    `text`; else `doc`, `text` and `path` as given. If the text without them holds under
+    LOSS_SHARE of `text`'s words, a block was the story itself (a page framed as a comment)
+    and all stay as given: cleanup never throws the story away. `doc` itself is not
+    changed (the metadata is read from it)."""
+    if blocks is None:
+        blocks = named_blocks(doc, [kind])[kind]
+    shown = [node for node in blocks if shows_in(node, text)]
+    if not shown:
         return doc, text, path
     pruned = copy.deepcopy(doc)
-    for node in named_blocks(pruned, kind):
-        if node.getparent() is not None and shows_in(node, text):
+    tree, pruned_tree = doc.getroottree(), pruned.getroottree()
+    # each block's copy, found by its path before any is dropped (dropping shifts paths)
+    copies = [found for node in shown for found in pruned_tree.xpath(tree.getpath(node))[:1]]
+    for node in copies:
+        if node.getparent() is not None:
             node.drop_tree()
     again = trafilatura.bare_extraction(
         pruned, url=url, include_comments=False, include_tables=False, **PRECISION_MODE
@@ -1046,9 +1060,10 @@ def extract_article(
         else None
     )
     text, path = main_text(doc, canonical, getattr(extracted, "text", None) or "")
-    text_doc = doc
+    text_doc, furniture = doc, named_blocks(doc)
     for kind in PAGE_FURNITURE:  # comments first: a long thread must not hide a link box
-        text_doc, text, path = without_blocks(text_doc, canonical, text, path, kind)
+        blocks = furniture[kind] if text_doc is doc else None
+        text_doc, text, path = without_blocks(text_doc, canonical, text, path, kind, blocks)
     stated = [
         _text(ld.get("headline")),
         _text(meta.get("og:title")),
