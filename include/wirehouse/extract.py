@@ -883,6 +883,22 @@ RECALL_MODE = {"fast": True}
 # page's <p> elements (outside nav, header, footer, aside): fitted on fundus_eval (0.3-0.7
 # equal), checked on articles_dev (0.5 best of 0.3-0.9); about 4% of pages rerun.
 RECALL_RERUN_SHARE = 0.5
+
+
+def fast_run(doc: lxml.html.HtmlElement, url: str, mode: dict[str, bool]) -> Any:
+    """trafilatura's fast run (no fallback extractors) in `mode` (PRECISION_MODE or
+    RECALL_MODE), comments and tables left out: its document, or None when it found no
+    text."""
+    return trafilatura.bare_extraction(
+        doc, url=url, include_comments=False, include_tables=False, **mode
+    )
+
+
+def text_of(extracted: Any) -> str:
+    """The main text of a trafilatura result ("" for none)."""
+    return getattr(extracted, "text", None) or ""
+
+
 PARAGRAPH_XPATH = lxml.etree.XPath(
     "//body//p[not(ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
     " or ancestor::script or ancestor::style)]"
@@ -942,9 +958,10 @@ def named_blocks(
     one walk over the page."""
     found: dict[BlockKind, list[lxml.html.HtmlElement]] = {kind: [] for kind in kinds}
     for node in doc.iter(*FURNITURE_TAGS):
-        names = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if len(names) == 1:
+        classes, ident = node.get("class"), node.get("id")
+        if not (classes or ident):
             continue
+        names = f"{classes or ''} {ident or ''}"
         for kind in kinds:
             if kind.name_re.search(names) and node.find(".//h1") is None:
                 found[kind].append(node)
@@ -993,10 +1010,9 @@ def without_blocks(
     for node in copies:
         if node.getparent() is not None:
             node.drop_tree()
-    again = trafilatura.bare_extraction(
-        pruned, url=url, include_comments=False, include_tables=False, **PRECISION_MODE
+    pruned_text, pruned_path = main_text(
+        pruned, url, text_of(fast_run(pruned, url, PRECISION_MODE))
     )
-    pruned_text, pruned_path = main_text(pruned, url, getattr(again, "text", None) or "")
     if word_count(pruned_text) < LOSS_SHARE * word_count(text):
         return doc, text, path
     return pruned, pruned_text, pruned_path
@@ -1009,10 +1025,7 @@ def main_text(doc: lxml.html.HtmlElement, url: str, text: str) -> tuple[str, str
     with trafilatura's defaults (fallback extractors, tables) is tried (`trafilatura_default`)."""
     words = word_count(text)
     if words < RECALL_RERUN_SHARE * paragraph_words(doc):
-        again = trafilatura.bare_extraction(
-            doc, url=url, include_comments=False, include_tables=False, **RECALL_MODE
-        )
-        recall_text = getattr(again, "text", None) or ""
+        recall_text = text_of(fast_run(doc, url, RECALL_MODE))
         if word_count(recall_text) > words:
             text, words = recall_text, word_count(recall_text)
             if words >= MIN_BODY_WORDS:
@@ -1020,9 +1033,9 @@ def main_text(doc: lxml.html.HtmlElement, url: str, text: str) -> tuple[str, str
     if words < MIN_BODY_WORDS:
         # a page with no <p> (text in <div>s or between <br>s) or laid out in a table gives
         # the fast runs nothing; trafilatura's fallback extractors and tables find it
-        again = trafilatura.bare_extraction(doc, url=url, include_comments=False)
-        if word_count(getattr(again, "text", None) or "") >= MIN_BODY_WORDS:
-            return again.text, "trafilatura_default"
+        default_text = text_of(trafilatura.bare_extraction(doc, url=url, include_comments=False))
+        if word_count(default_text) >= MIN_BODY_WORDS:
+            return default_text, "trafilatura_default"
     return text, "wirehouse"
 
 
@@ -1049,9 +1062,7 @@ def extract_article(
     ld = json_ld_article(ld_objects)
     dated_ld = with_page_dates(ld, ld_objects)
     canonical = choose_canonical(url, meta, trust_any_site=trust_any_site)
-    extracted = trafilatura.bare_extraction(
-        doc, url=canonical, include_comments=False, include_tables=False, **PRECISION_MODE
-    )
+    extracted = fast_run(doc, canonical, PRECISION_MODE)
     # trafilatura's metadata, each field computed when read (with_metadata=True would
     # compute all of it, htmldate's date search included); none when it found no text
     found = (
@@ -1059,7 +1070,7 @@ def extract_article(
         if extracted is not None
         else None
     )
-    text, path = main_text(doc, canonical, getattr(extracted, "text", None) or "")
+    text, path = main_text(doc, canonical, text_of(extracted))
     text_doc, furniture = doc, named_blocks(doc)
     for kind in PAGE_FURNITURE:  # comments first: a long thread must not hide a link box
         blocks = furniture[kind] if text_doc is doc else None
